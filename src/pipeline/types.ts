@@ -1,0 +1,81 @@
+import type { BackendName } from '../backends/backend.js';
+
+export const ALL_OPS = ['thumb', 'blur', 'lq', 'gradient'] as const;
+export type OpName = (typeof ALL_OPS)[number];
+export type ImageOutputName = Exclude<OpName, 'gradient'>;
+
+/** Every option that changes an output. Hashed into the sidecar's `options`. */
+export interface OutputOptions {
+  thumbWidth: number;
+  blurSigma: number;
+  lqScale: number;
+  quality: Record<ImageOutputName, number>;
+  effort: number;
+  paletteSize: number;
+  keepMetadata: boolean;
+}
+
+/** One image to process: built by the batch planner, the manifest reader and the daemon alike. */
+export interface ImageTask {
+  /** Absolute path of the input file. */
+  input: string;
+  /** How the sidecar names the source (relative to the input root, or the job's input). */
+  sourceLabel: string;
+  /** Absolute output root; nothing is written outside it. */
+  outDir: string;
+  /** Output path without suffix, relative to outDir, '/'-separated: `trips/rome` or `42/42`. */
+  outputStem: string;
+  ops: readonly OpName[];
+  options: OutputOptions;
+  /** Header-declared pixel limit, checked before decoding. */
+  maxPixels: number;
+  /** Redo even when the sidecar says the outputs are current. */
+  force: boolean;
+}
+
+export interface OutputRecord {
+  path: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+export interface GradientRecord {
+  palette: string[];
+  primary: string;
+  secondary: string;
+  foreground: string;
+  css: string;
+  blurDataUrl: string;
+}
+
+/** The JSON sidecar, schema version 1. Key order is fixed: it is written byte-stable. */
+export interface Sidecar {
+  version: 1;
+  source: {
+    path: string;
+    sha256: string;
+    bytes: number;
+    format: string;
+    width: number;
+    height: number;
+    hasAlpha: boolean;
+  };
+  outputs: Partial<Record<ImageOutputName, OutputRecord>>;
+  gradient?: GradientRecord;
+  backend: BackendName;
+  options: string;
+}
+
+export interface StageTimings {
+  readMs: number;
+  decodeMs: number;
+  resampleMs: number;
+  encodeMs: number;
+  writeMs: number;
+  totalMs: number;
+}
+
+export type ProcessResult =
+  | { status: 'processed'; sidecar: Sidecar; sidecarPath: string; timings: StageTimings }
+  | { status: 'skipped'; sidecar: Sidecar; sidecarPath: string };
