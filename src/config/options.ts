@@ -1,0 +1,171 @@
+import { availableParallelism } from 'node:os';
+import { UsageError } from '../errors.js';
+import {
+  ALL_OPS,
+  type ImageOutputName,
+  type OpName,
+  type OutputOptions,
+} from '../pipeline/types.js';
+import { parseBoolean, parseChoice, parseInteger, parseList, parseNumber } from './validate.js';
+
+export const BACKEND_CHOICES = ['auto', 'cuda', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+export const DEFAULT_OUTPUT_OPTIONS: Readonly<OutputOptions> = Object.freeze({
+  thumbWidth: 256,
+  blurSigma: 6,
+  lqScale: 0.5,
+  quality: Object.freeze({ thumb: 80, blur: 60, lq: 50 }),
+  effort: 4,
+  paletteSize: 6,
+  keepMetadata: false,
+});
+
+/** sharp's own ceiling is 16383²; a web photo pipeline has no use for more than this. */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/** Everything the pipeline and the front ends need, after flags, environment and defaults merged. */
+export interface ProcessingOptions {
+  ops: OpName[];
+  output: OutputOptions;
+  maxPixels: number;
+  concurrency: number;
+  force: boolean;
+  backend: BackendChoice;
+  gpu: number;
+  gpuTimeoutMs: number;
+}
+
+/** Raw option values as strings or booleans, from commander or a job's overrides. */
+export type RawOptions = Record<string, string | boolean | undefined>;
+
+const QUALITY_OUTPUTS: readonly ImageOutputName[] = ['thumb', 'blur', 'lq'];
+
+/** `--quality 75` sets all three; `--quality thumb=82,lq=45` sets some. */
+export function parseQuality(
+  value: string,
+  base: Readonly<Record<ImageOutputName, number>> = DEFAULT_OUTPUT_OPTIONS.quality,
+): Record<ImageOutputName, number> {
+  const out = { ...base };
+  if (/^\s*\d+\s*$/.test(value)) {
+    const q = parseInteger('quality', value.trim(), 1, 100);
+    for (const k of QUALITY_OUTPUTS) out[k] = q;
+    return out;
+  }
+  for (const part of value.split(',')) {
+    const [key = '', raw = ''] = part.split('=').map((s) => s.trim());
+    const name = parseChoice('quality output', key, QUALITY_OUTPUTS);
+    out[name] = parseInteger(`quality of ${name}`, raw, 1, 100);
+  }
+  return out;
+}
+
+/** Flag name (camelCase, as commander gives it) → environment variable. */
+export function envName(flag: string): string {
+  return 'IMGPROC_' + flag.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+/** The flag's value, else IMGPROC_* from the environment, else undefined. */
+export function pick(
+  raw: RawOptions,
+  key: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | boolean | undefined {
+  const v = raw[key];
+  if (v !== undefined) return v;
+  return env[envName(key)];
+}
+
+function str(v: string | boolean | undefined): string | undefined {
+  return v === undefined ? undefined : String(v);
+}
+
+function bool(name: string, v: string | boolean | undefined): boolean {
+  if (v === undefined) return false;
+  if (typeof v === 'boolean') return v;
+  return parseBoolean(name, v);
+}
+
+/** The output-affecting options; `base` lets a job override only what it names. */
+export function resolveOutputOptions(
+  raw: RawOptions,
+  base: Readonly<OutputOptions> = DEFAULT_OUTPUT_OPTIONS,
+  env: NodeJS.ProcessEnv = process.env,
+): OutputOptions {
+  const get = (k: string) => str(pick(raw, k, env));
+  const thumbWidth = get('thumbWidth');
+  const blurSigma = get('blurSigma');
+  const lqScale = get('lqScale');
+  const quality = get('quality');
+  const effort = get('effort');
+  const paletteSize = get('paletteSize');
+  const keepMetadata = pick(raw, 'keepMetadata', env);
+  return {
+    thumbWidth:
+      thumbWidth === undefined
+        ? base.thumbWidth
+        : parseInteger('thumb-width', thumbWidth, 1, 16383),
+    blurSigma:
+      blurSigma === undefined ? base.blurSigma : parseNumber('blur-sigma', blurSigma, 0.3, 100),
+    lqScale:
+      lqScale === undefined
+        ? base.lqScale
+        : parseNumber('lq-scale', lqScale, 0, 1, { minExclusive: true }),
+    quality: quality === undefined ? { ...base.quality } : parseQuality(quality, base.quality),
+    effort: effort === undefined ? base.effort : parseInteger('effort', effort, 0, 6),
+    paletteSize:
+      paletteSize === undefined
+        ? base.paletteSize
+        : parseInteger('palette-size', paletteSize, 1, 32),
+    keepMetadata:
+      keepMetadata === undefined ? base.keepMetadata : bool('keep-metadata', keepMetadata),
+  };
+}
+
+export function resolveOps(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): OpName[] {
+  const v = str(pick(raw, 'ops', env));
+  return v === undefined ? [...ALL_OPS] : parseList('ops', v, ALL_OPS);
+}
+
+export function resolveProcessingOptions(
+  raw: RawOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ProcessingOptions {
+  const get = (k: string) => str(pick(raw, k, env));
+  const concurrency = get('concurrency');
+  const maxPixels = get('maxPixels');
+  const gpu = get('gpu');
+  const gpuTimeout = get('gpuTimeout');
+  const cpu = bool('cpu', pick(raw, 'cpu', env));
+  const backendRaw = get('backend');
+  let backend: BackendChoice =
+    backendRaw === undefined ? 'auto' : parseChoice('backend', backendRaw, BACKEND_CHOICES);
+  if (cpu) {
+    if (backendRaw !== undefined && backend !== 'cpu') {
+      throw new UsageError(`--cpu contradicts --backend ${backend}; give one of them`);
+    }
+    backend = 'cpu';
+  }
+  return {
+    ops: resolveOps(raw, env),
+    output: resolveOutputOptions(raw, DEFAULT_OUTPUT_OPTIONS, env),
+    maxPixels:
+      maxPixels === undefined
+        ? DEFAULT_MAX_PIXELS
+        : parseInteger('max-pixels', maxPixels, 1, Number.MAX_SAFE_INTEGER),
+    concurrency:
+      concurrency === undefined
+        ? availableParallelism()
+        : parseInteger('concurrency', concurrency, 1, 256),
+    force: bool('force', pick(raw, 'force', env)),
+    backend,
+    gpu: gpu === undefined ? 0 : parseInteger('gpu', gpu, 0, 64),
+    gpuTimeoutMs:
+      gpuTimeout === undefined
+        ? 30_000
+        : Math.round(
+            parseNumber('gpu-timeout (seconds)', gpuTimeout, 0, 3600, { minExclusive: true }) *
+              1000,
+          ),
+  };
+}

@@ -1,0 +1,67 @@
+import { UsageError } from '../errors.js';
+
+/** Messages of one shape: `Expected <what> for <name> but received "<value>"`. */
+function expected(what: string, name: string, value: unknown): UsageError {
+  return new UsageError(`Expected ${what} for ${name} but received "${String(value)}"`);
+}
+
+export function parseInteger(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^[+]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw expected(`an integer between ${min} and ${max}`, name, value);
+  }
+  return n;
+}
+
+export function parseNumber(
+  name: string,
+  value: string,
+  min: number,
+  max: number,
+  { minExclusive = false } = {},
+): number {
+  const n = Number(value);
+  const tooLow = minExclusive ? n <= min : n < min;
+  if (value.trim() === '' || !Number.isFinite(n) || tooLow || n > max) {
+    const range = minExclusive
+      ? `greater than ${min} and at most ${max}`
+      : `between ${min} and ${max}`;
+    throw expected(`a number ${range}`, name, value);
+  }
+  return n;
+}
+
+export function parseChoice<T extends string>(
+  name: string,
+  value: string,
+  choices: readonly T[],
+): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw expected(`one of ${choices.join(', ')}`, name, value);
+}
+
+export function parseList<T extends string>(
+  name: string,
+  value: string,
+  choices: readonly T[],
+): T[] {
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0)
+    throw expected(`a comma-separated list of ${choices.join(', ')}`, name, value);
+  const out: T[] = [];
+  for (const item of items) {
+    const choice = parseChoice(name, item, choices);
+    if (!out.includes(choice)) out.push(choice);
+  }
+  return out;
+}
+
+export function parseBoolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+  throw expected('one of true, false, 1, 0', name, value);
+}
