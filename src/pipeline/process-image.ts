@@ -1,14 +1,200 @@
-import type { Backend } from '../backends/backend.js';
-import type { ImageTask, ProcessResult } from './types.js';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Backend, ResampleRequest, Size } from '../backends/backend.js';
+import { ImageInputError } from '../errors.js';
+import { computeGradient } from '../gradient/index.js';
+import { writeAtomic } from './atomic-write.js';
+import { decode, decodeSize, readHeader } from './decode.js';
+import { fitInside, scaledSize, thumbSize } from './dimensions.js';
+import { blurDataUrl, encodeWebp } from './encode.js';
+import { optionsHash, readCurrentSidecar, serializeSidecar } from './sidecar.js';
+import type {
+  ImageOutputName,
+  ImageTask,
+  OutputRecord,
+  ProcessResult,
+  Sidecar,
+  StageTimings,
+} from './types.js';
+import { addWebpMetadata } from './webp-metadata.js';
 
 export interface PipelineContext {
   backend: Backend;
 }
 
-/** Placeholder signature; the implementation lands next. */
-export async function processImage(
-  _task: ImageTask,
-  _ctx: PipelineContext,
-): Promise<ProcessResult> {
-  throw new Error('not implemented yet');
+/** Longer side of the small image the palette and the inline placeholder are made from. */
+const SAMPLE_SIZE = 64;
+
+export interface OutputSizes {
+  thumb?: Size;
+  blur?: Size;
+  lq?: Size;
+  sample?: Size;
+}
+
+/** Every output's size, from the displayed source size alone: one function for both backends. */
+export function planOutputSizes(
+  source: Size,
+  task: Pick<ImageTask, 'ops' | 'options'>,
+): OutputSizes {
+  const { ops, options } = task;
+  const thumb = thumbSize(source, options.thumbWidth);
+  return {
+    thumb: ops.includes('thumb') ? thumb : undefined,
+    blur: ops.includes('blur') ? thumb : undefined,
+    lq: ops.includes('lq') ? scaledSize(source, options.lqScale) : undefined,
+    sample: ops.includes('gradient') ? fitInside(source, SAMPLE_SIZE) : undefined,
+  };
+}
+
+function largest(sizes: OutputSizes): Size {
+  let best: Size = { width: 1, height: 1 };
+  for (const s of Object.values(sizes) as Size[]) {
+    if (s && s.width * s.height > best.width * best.height) best = s;
+  }
+  return best;
+}
+
+/** Output paths are built from checked parts, but this is the last line of defence. */
+function insideOut(outDir: string, relPath: string): string {
+  const abs = resolve(outDir, relPath);
+  const rel = relative(outDir, abs);
+  if (rel === '' || rel.startsWith('..' + sep) || rel === '..' || isAbsolute(rel)) {
+    throw new ImageInputError(
+      'UNSAFE_PATH',
+      `output path ${relPath} would leave the output folder`,
+    );
+  }
+  return abs;
+}
+
+async function readSource(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') {
+      throw new ImageInputError('NOT_A_FILE', 'is a folder, not an image file');
+    }
+    if (code === 'ENOENT') {
+      throw new ImageInputError('UNREADABLE', 'file not found', 'check the path');
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new ImageInputError('UNREADABLE', 'permission denied', 'check the file permissions');
+    }
+    throw err;
+  }
+}
+
+/**
+ * The one pipeline: read once, decode once, resample on the backend, encode, write atomically,
+ * sidecar last. Throws ImageInputError for inputs that can never work; anything else may be retried.
+ */
+export async function processImage(task: ImageTask, ctx: PipelineContext): Promise<ProcessResult> {
+  const t0 = performance.now();
+  const sidecarRel = `${task.outputStem}.json`;
+  const sidecarPath = insideOut(task.outDir, sidecarRel);
+  const outputRel = (name: ImageOutputName) => `${task.outputStem}_${name}.webp`;
+
+  const buf = await readSource(task.input);
+  const sha256 = createHash('sha256').update(buf).digest('hex');
+  const options = optionsHash(task.ops, task.options);
+  const tRead = performance.now();
+
+  if (!task.force) {
+    const current = await readCurrentSidecar(sidecarPath, task.outDir, sha256, options);
+    if (current) return { status: 'skipped', sidecar: current, sidecarPath };
+  }
+
+  const info = await readHeader(buf, task.maxPixels);
+  const source: Size = { width: info.width, height: info.height };
+  const sizes = planOutputSizes(source, task);
+  const decoded = await decode(
+    buf,
+    info,
+    decodeSize(info, largest(sizes), ctx.backend.decodePolicy),
+    task.maxPixels,
+  );
+  const tDecode = performance.now();
+
+  const request: ResampleRequest = {
+    thumb: sizes.thumb,
+    blur: sizes.blur && { size: sizes.blur, sigma: task.options.blurSigma },
+    lq: sizes.lq,
+    sample: sizes.sample,
+  };
+  const images = await ctx.backend.resample(decoded, request);
+  const tResample = performance.now();
+
+  const names = (['thumb', 'blur', 'lq'] as const).filter((n) => sizes[n]);
+  const metadata = task.options.keepMetadata ? { exif: info.exif, xmp: info.xmp } : {};
+  const [encoded, dataUrl] = await Promise.all([
+    Promise.all(
+      names.map(async (name) => {
+        const image = images[name];
+        if (!image) throw new Error(`backend ${ctx.backend.name} returned no ${name} image`);
+        const webp = await encodeWebp(image, {
+          quality: task.options.quality[name],
+          effort: task.options.effort,
+        });
+        return { name, image, webp: addWebpMetadata(webp, metadata) };
+      }),
+    ),
+    images.sample ? blurDataUrl(images.sample) : undefined,
+  ]);
+  const tEncode = performance.now();
+
+  const outputs: Sidecar['outputs'] = {};
+  await Promise.all(
+    encoded.map(async ({ name, image, webp }) => {
+      const rel = outputRel(name);
+      await writeAtomic(insideOut(task.outDir, rel), webp);
+      const record: OutputRecord = {
+        path: rel,
+        width: image.width,
+        height: image.height,
+        bytes: webp.length,
+      };
+      outputs[name] = record;
+    }),
+  );
+  const sidecar: Sidecar = {
+    version: 1,
+    source: {
+      path: task.sourceLabel,
+      sha256,
+      bytes: buf.length,
+      format: info.format,
+      width: info.width,
+      height: info.height,
+      hasAlpha: info.hasAlpha,
+    },
+    // Fixed key order, whatever order the writes finished in.
+    outputs: Object.fromEntries(
+      names.flatMap((n) => (outputs[n] ? [[n, outputs[n]]] : [])),
+    ) as Sidecar['outputs'],
+    ...(images.sample && dataUrl !== undefined
+      ? {
+          gradient: {
+            ...computeGradient(images.sample, task.options.paletteSize),
+            blurDataUrl: dataUrl,
+          },
+        }
+      : {}),
+    backend: ctx.backend.name,
+    options,
+  };
+  await writeAtomic(sidecarPath, serializeSidecar(sidecar));
+  const tEnd = performance.now();
+
+  const timings: StageTimings = {
+    readMs: tRead - t0,
+    decodeMs: tDecode - tRead,
+    resampleMs: tResample - tDecode,
+    encodeMs: tEncode - tResample,
+    writeMs: tEnd - tEncode,
+    totalMs: tEnd - t0,
+  };
+  return { status: 'processed', sidecar, sidecarPath: join(task.outDir, sidecarRel), timings };
 }

@@ -1,0 +1,185 @@
+import { availableParallelism } from 'node:os';
+import { isAbsolute, relative, resolve } from 'node:path';
+import pLimit from 'p-limit';
+import sharp from 'sharp';
+import { selectBackend } from '../backends/select.js';
+import { resolveProcessingOptions, type RawOptions } from '../config/options.js';
+import { ImageInputError, UsageError, errorMessage } from '../errors.js';
+import { sweepTempFiles, writeAtomic } from '../pipeline/atomic-write.js';
+import { processImage } from '../pipeline/process-image.js';
+import type { ImageTask, Sidecar } from '../pipeline/types.js';
+import { planBatch } from '../plan/plan.js';
+import { VERSION } from '../version.js';
+import { EXIT } from './exit-codes.js';
+import { Reporter } from './reporter.js';
+import { RunLock } from './run-lock.js';
+
+interface ReportItem {
+  input: string;
+  status: 'processed' | 'skipped' | 'failed';
+  outputs?: Sidecar['outputs'];
+  sidecar?: string;
+  code?: string;
+  reason?: string;
+}
+
+/** Paths in messages as the user would type them: relative to the working folder when inside it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+function bool(v: unknown): boolean {
+  return v === true || v === 'true' || v === '1';
+}
+
+/** libvips threads per image: the cores shared among the images in flight, at least one. */
+function tuneSharp(concurrency: number): void {
+  sharp.cache(false);
+  sharp.concurrency(Math.max(1, Math.floor(availableParallelism() / concurrency)));
+}
+
+export async function runBatch(inputs: string[], raw: RawOptions): Promise<number> {
+  const quiet = bool(raw.quiet);
+  const json = bool(raw.json);
+  const reporter = new Reporter({ quiet, progress: raw.progress !== false });
+  const processing = resolveProcessingOptions(raw);
+  const manifest = typeof raw.manifest === 'string' ? raw.manifest : undefined;
+  if (inputs.length === 0 && !manifest) {
+    throw new UsageError('no inputs: give files, folders or globs, or --manifest FILE');
+  }
+  if (typeof raw.out !== 'string' || raw.out === '') {
+    throw new UsageError('missing --out DIR: the folder where outputs are written');
+  }
+  const outDir = resolve(raw.out);
+  const dryRun = bool(raw.dryRun);
+  const failFast = bool(raw.failFast);
+  const reportPath = typeof raw.report === 'string' ? resolve(raw.report) : undefined;
+
+  const plan = await planBatch({ inputs, manifest, outDir, processing });
+  for (const c of plan.collisions) {
+    reporter.warn(
+      `${c.renamed.map((r) => r.relPath).join(', ')} would all write ${c.stem}_*; ` +
+        `writing ${c.renamed.map((r) => r.stem + '_*').join(', ')} instead`,
+    );
+  }
+  const items: ReportItem[] = [];
+  for (const p of plan.problems) {
+    reporter.failure(p.input, p.reason);
+    items.push({ input: p.input, status: 'failed', code: 'BAD_INPUT', reason: p.reason });
+  }
+
+  if (dryRun) {
+    for (const t of plan.tasks) {
+      if (json) continue;
+      process.stdout.write(`${shown(t.input)} -> ${t.outputStem} [${t.ops.join(',')}]\n`);
+    }
+    if (json) {
+      const out = {
+        dryRun: true,
+        tasks: plan.tasks.map((t) => ({ input: t.input, outputStem: t.outputStem, ops: t.ops })),
+        problems: plan.problems,
+      };
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    }
+    return plan.problems.length > 0 ? EXIT.someFailed : EXIT.ok;
+  }
+
+  const lock = await RunLock.acquire(outDir);
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      reporter.error(`${signal} again: stopping now`);
+      process.exit(EXIT.interrupted);
+    }
+    interrupted = true;
+    reporter.warn(`${signal}: finishing the images in flight, starting no new ones`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const started = performance.now();
+  let backendName = 'none';
+  try {
+    await sweepTempFiles(outDir);
+    const backend = await selectBackend({
+      backend: processing.backend,
+      gpu: processing.gpu,
+      gpuTimeoutMs: processing.gpuTimeoutMs,
+      log: (line) => reporter.info(line),
+    });
+    backendName = backend.name;
+    tuneSharp(processing.concurrency);
+    const limit = pLimit(processing.concurrency);
+    let stop = false;
+    reporter.startProgress(plan.tasks.length);
+    const runOne = async (task: ImageTask): Promise<void> => {
+      if (stop || interrupted) return;
+      try {
+        const result = await processImage(task, { backend });
+        items.push({
+          input: task.input,
+          status: result.status,
+          outputs: result.sidecar.outputs,
+          sidecar: result.sidecarPath,
+        });
+      } catch (err) {
+        const input = err instanceof ImageInputError ? err : undefined;
+        reporter.failure(shown(task.input), input ? input.message : errorMessage(err), input?.hint);
+        items.push({
+          input: task.input,
+          status: 'failed',
+          code: input?.code ?? 'ERROR',
+          reason: errorMessage(err),
+        });
+        if (failFast) stop = true;
+      } finally {
+        reporter.tick();
+      }
+    };
+    await Promise.all(plan.tasks.map((t) => limit(() => runOne(t))));
+    reporter.stopProgress();
+    await backend.close();
+  } finally {
+    reporter.stopProgress();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await lock.release();
+  }
+
+  const seconds = (performance.now() - started) / 1000;
+  const count = (s: ReportItem['status']) => items.filter((i) => i.status === s).length;
+  const summary = {
+    processed: count('processed'),
+    skipped: count('skipped'),
+    failed: count('failed'),
+    notStarted: Math.max(0, plan.tasks.length + plan.problems.length - items.length),
+    seconds: Math.round(seconds * 1000) / 1000,
+    imagesPerSecond: seconds > 0 ? Math.round((count('processed') / seconds) * 100) / 100 : 0,
+    backend: backendName,
+    interrupted,
+  };
+  if (reportPath) {
+    items.sort((a, b) => (a.input < b.input ? -1 : a.input > b.input ? 1 : 0));
+    await writeAtomic(
+      reportPath,
+      JSON.stringify({ version: VERSION, outDir, summary, items }, null, 2) + '\n',
+    );
+  }
+  if (json) {
+    process.stdout.write(JSON.stringify(summary) + '\n');
+  } else if (!quiet) {
+    const c = reporter.c;
+    const parts = [
+      c.green(`${summary.processed} processed`),
+      `${summary.skipped} skipped`,
+      summary.failed ? c.red(`${summary.failed} failed`) : '0 failed',
+    ];
+    if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
+    reporter.info(
+      `${parts.join(', ')} in ${summary.seconds.toFixed(1)} s (${summary.imagesPerSecond} images/s, ${backendName})`,
+    );
+  }
+  if (interrupted) return EXIT.interrupted;
+  return summary.failed > 0 || summary.notStarted > 0 ? EXIT.someFailed : EXIT.ok;
+}

@@ -1,0 +1,92 @@
+import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_MAX_PIXELS, DEFAULT_OUTPUT_OPTIONS } from '../config/options.js';
+import { errorMessage } from '../errors.js';
+import { VERSION } from '../version.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+
+const d = DEFAULT_OUTPUT_OPTIONS;
+
+function buildProgram(): Command {
+  const program = new Command('imgproc')
+    .description(
+      'Turns folders of photos, a job manifest or a Redis queue into web derivatives:\n' +
+        'a thumbnail, a blurred placeholder, a low-quality copy (WebP) and a JSON sidecar\n' +
+        'with a palette and a CSS gradient. Every option can also be set as IMGPROC_<NAME>\n' +
+        '(for example IMGPROC_THUMB_WIDTH=320).',
+    )
+    .version(VERSION, '-V, --version')
+    .argument('[inputs...]', 'image files, folders (walked recursively) and globs')
+    .option('-o, --out <dir>', 'output folder (the input tree is mirrored under it)')
+    .option(
+      '-m, --manifest <file>',
+      'a JSON array or NDJSON of jobs: {"input", "id"?, "ops"?, "options"?}',
+    )
+    .option('--ops <list>', 'outputs to make: thumb,blur,lq,gradient (default: all)')
+    .option('--thumb-width <px>', `thumbnail width, never enlarged (default: ${d.thumbWidth})`)
+    .option(
+      '--blur-sigma <sigma>',
+      `Gaussian blur sigma of the placeholder (default: ${d.blurSigma})`,
+    )
+    .option('--lq-scale <factor>', `scale of the low-quality copy, 0-1 (default: ${d.lqScale})`)
+    .option(
+      '--quality <q>',
+      `WebP quality, one number or per output (default: thumb=${d.quality.thumb},blur=${d.quality.blur},lq=${d.quality.lq})`,
+    )
+    .option(
+      '--effort <0-6>',
+      `WebP encoder effort: higher is smaller and slower (default: ${d.effort})`,
+    )
+    .option('--palette-size <n>', `colours in the sidecar palette (default: ${d.paletteSize})`)
+    .option('--keep-metadata', 'keep EXIF and XMP in outputs (default: stripped)')
+    .option('-j, --concurrency <n>', 'images in flight (default: number of cores)')
+    .option(
+      '--max-pixels <n>',
+      `refuse images whose header declares more pixels (default: ${DEFAULT_MAX_PIXELS})`,
+    )
+    .option('-f, --force', 'redo images whose outputs are already current')
+    .option('-n, --dry-run', 'show what would be processed, write nothing')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('-q, --quiet', 'print only failures')
+    .option('--no-progress', 'no progress bar or progress lines')
+    .option('--fail-fast', 'stop starting new images after the first failure')
+    .option(
+      '--report <file>',
+      'write a JSON report of every input (processed, skipped or failed and why)',
+    )
+    .addOption(
+      new Option('--backend <name>', 'where resampling runs').choices(['auto', 'cuda', 'cpu']),
+    )
+    .option('--cpu', 'never touch the GPU (same as --backend cpu)')
+    .option('--gpu <n>', 'CUDA device index (default: 0)')
+    .option('--gpu-timeout <seconds>', 'time limit of one GPU operation (default: 30)')
+    .option('--daemon', 'run as a Redis queue worker (see --redis)')
+    .showHelpAfterError('(run imgproc --help for usage)')
+    .action(async (inputs: string[], opts: Record<string, string | boolean | undefined>) => {
+      if (opts.daemon) {
+        const { runDaemonFromCli } = await import('./daemon-entry.js');
+        process.exitCode = await runDaemonFromCli(opts);
+        return;
+      }
+      const { runBatch } = await import('./batch.js');
+      process.exitCode = await runBatch(inputs, opts);
+    });
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; commander has already printed its message.
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    process.stderr.write(`imgproc: ${errorMessage(err)}\n`);
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,138 @@
+import sharp from 'sharp';
+import type { DecodePolicy, RawImage, Size } from '../backends/backend.js';
+import { ImageInputError } from '../errors.js';
+
+export interface SourceInfo {
+  /** Format as a user names it: jpeg, png, webp, gif, tiff, avif, heif, … */
+  format: string;
+  /** Displayed size, EXIF orientation applied. */
+  width: number;
+  height: number;
+  hasAlpha: boolean;
+  /** Raw EXIF and XMP blocks, for --keep-metadata. */
+  exif?: Buffer;
+  xmp?: Buffer;
+}
+
+// libvips reads these at a fraction of full size for free (JPEG DCT scaling, WebP scaled decode).
+const CHEAP_SHRINK_FORMATS = new Set(['jpeg', 'webp']);
+
+/** Magic numbers of image formats that are real images but that this build cannot decode. */
+const KNOWN_UNSUPPORTED: ReadonlyArray<[string, (b: Buffer) => boolean]> = [
+  ['BMP', (b) => b.subarray(0, 2).toString('latin1') === 'BM'],
+  ['PSD', (b) => b.subarray(0, 4).toString('latin1') === '8BPS'],
+  ['ICO', (b) => b.readUInt32BE(0) === 0x00000100],
+  ['JPEG 2000', (b) => b.subarray(4, 8).toString('latin1') === 'jP  '],
+  [
+    'JPEG XL',
+    (b) => b.readUInt16BE(0) === 0xff0a || b.subarray(4, 8).toString('latin1') === 'JXL ',
+  ],
+];
+
+const SHARP_OPTIONS = { failOn: 'error', sequentialRead: true } as const;
+
+function classifyUnreadable(buf: Buffer, err: unknown): ImageInputError {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (buf.length >= 8) {
+    for (const [name, test] of KNOWN_UNSUPPORTED) {
+      if (test(buf)) {
+        return new ImageInputError(
+          'UNSUPPORTED_FORMAT',
+          `unsupported format (${name})`,
+          'convert it to JPEG, PNG, WebP, AVIF or TIFF',
+        );
+      }
+    }
+  }
+  if (/unsupported image format/i.test(msg)) {
+    return new ImageInputError(
+      'NOT_AN_IMAGE',
+      'not an image (no known image signature)',
+      'check that the file is really an image and not mislabelled',
+    );
+  }
+  return corrupt(msg);
+}
+
+function corrupt(msg: string): ImageInputError {
+  return new ImageInputError(
+    'CORRUPT',
+    `corrupt or truncated image: ${msg.split('\n')[0]}`,
+    're-export or re-upload the original',
+  );
+}
+
+function formatName(meta: sharp.Metadata): string {
+  if (meta.format === 'heif') return meta.compression === 'av1' ? 'avif' : 'heif';
+  return meta.format ?? 'unknown';
+}
+
+/** Reads the header only: format, size, alpha. Refuses bombs before a single pixel is decoded. */
+export async function readHeader(buf: Buffer, maxPixels: number): Promise<SourceInfo> {
+  if (buf.length === 0) {
+    throw new ImageInputError('EMPTY', 'empty file (0 bytes)', 'the upload or copy did not finish');
+  }
+  let meta: sharp.Metadata;
+  try {
+    // The header is read without sharp's own pixel limit: ours is checked next, with a clear reason.
+    meta = await sharp(buf, { ...SHARP_OPTIONS, limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw classifyUnreadable(buf, err);
+  }
+  if (!meta.width || !meta.height) throw corrupt('no image size in the header');
+  // Only the first frame is decoded, so that is what counts towards the limit.
+  const declared = meta.width * (meta.pageHeight ?? meta.height);
+  if (declared > maxPixels) {
+    throw new ImageInputError(
+      'TOO_MANY_PIXELS',
+      `too many pixels: ${meta.width}x${meta.pageHeight ?? meta.height} = ${declared} > --max-pixels ${maxPixels}`,
+      'raise --max-pixels if the image is genuine',
+    );
+  }
+  const swap = (meta.orientation ?? 1) >= 5;
+  const height = meta.pageHeight ?? meta.height;
+  return {
+    format: formatName(meta),
+    width: swap ? height : meta.width,
+    height: swap ? meta.width : height,
+    hasAlpha: meta.hasAlpha ?? false,
+    exif: meta.exif,
+    xmp: meta.xmp,
+  };
+}
+
+/** The size to decode to: the largest output, or full size where shrinking on load is not free. */
+export function decodeSize(info: SourceInfo, largestOutput: Size, policy: DecodePolicy): Size {
+  if (policy === 'full-unless-cheap-shrink' && !CHEAP_SHRINK_FORMATS.has(info.format)) {
+    return { width: info.width, height: info.height };
+  }
+  return largestOutput;
+}
+
+/**
+ * Decodes once, to 8-bit sRGB (ICC, CMYK, 16-bit, grey handled), EXIF orientation applied, alpha
+ * kept, first frame only, resized on load to `size` (antialiased, premultiplied).
+ */
+export async function decode(
+  buf: Buffer,
+  info: SourceInfo,
+  size: Size,
+  maxPixels: number,
+): Promise<RawImage> {
+  let pipeline = sharp(buf, { ...SHARP_OPTIONS, limitInputPixels: maxPixels }).rotate();
+  if (size.width !== info.width || size.height !== info.height) {
+    pipeline = pipeline.resize(size.width, size.height, { kernel: 'lanczos3', fit: 'fill' });
+  }
+  pipeline = pipeline.toColourspace('srgb');
+  pipeline = info.hasAlpha ? pipeline.ensureAlpha() : pipeline.removeAlpha();
+  try {
+    const { data, info: out } = await pipeline
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const channels = out.channels;
+    if (channels !== 3 && channels !== 4) throw new Error(`unexpected ${channels} channels`);
+    return { data, width: out.width, height: out.height, channels };
+  } catch (err) {
+    throw corrupt(err instanceof Error ? err.message : String(err));
+  }
+}

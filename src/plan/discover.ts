@@ -1,0 +1,98 @@
+import fg from 'fast-glob';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, relative, resolve } from 'node:path';
+import sharp from 'sharp';
+
+/** One input found on disk: its path, and the relative path its outputs mirror under --out. */
+export interface FoundInput {
+  path: string;
+  relPath: string;
+}
+
+export interface InputProblem {
+  input: string;
+  reason: string;
+}
+
+const BASE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'gif', 'avif', 'tif', 'tiff'];
+
+/** heic/heif only when this sharp can decode HEVC (the prebuilt binaries decode AV1 only). */
+export function imageExtensions(): string[] {
+  const versions = sharp.versions as Record<string, string | undefined>;
+  return versions.de265 ? [...BASE_EXTENSIONS, 'heic', 'heif'] : BASE_EXTENSIONS;
+}
+
+function isGlob(pattern: string): boolean {
+  return fg.isDynamicPattern(pattern.replace(/\\/g, '/'));
+}
+
+/** The static folder in front of the first wildcard: `photos/**\/*.jpg` → `photos`. */
+function globBase(pattern: string): string {
+  const parts = pattern.replace(/\\/g, '/').split('/');
+  const base: string[] = [];
+  for (const part of parts) {
+    if (isGlob(part)) break;
+    base.push(part);
+  }
+  return base.join('/') || '.';
+}
+
+async function walk(root: string, patterns: string[]): Promise<FoundInput[]> {
+  const entries = await fg(patterns, {
+    cwd: root,
+    // Folders named like images are kept: they are reported, not silently dropped.
+    onlyFiles: false,
+    dot: false,
+    followSymbolicLinks: true,
+    caseSensitiveMatch: false,
+    suppressErrors: true,
+    unique: true,
+  });
+  return entries.map((rel) => ({ path: resolve(root, rel), relPath: rel }));
+}
+
+/**
+ * Files, folders (walked recursively, hidden entries skipped, symlinks followed; a symlink loop
+ * yields each file once) and globs, in a stable order. An explicit file is taken whatever its
+ * extension; walks take only the image extensions (never SVG).
+ */
+export async function discoverInputs(
+  args: string[],
+  cwd = process.cwd(),
+): Promise<{ inputs: FoundInput[]; problems: InputProblem[] }> {
+  const exts = imageExtensions();
+  const walkPattern = `**/*.{${exts.join(',')}}`;
+  const found: FoundInput[] = [];
+  const problems: InputProblem[] = [];
+
+  for (const arg of args) {
+    const abs = resolve(cwd, arg);
+    const st = await stat(abs).catch(() => undefined);
+    if (st?.isDirectory()) {
+      found.push(...(await walk(abs, [walkPattern])));
+    } else if (st?.isFile()) {
+      found.push({ path: abs, relPath: basename(abs) });
+    } else if (isGlob(arg)) {
+      const base = resolve(cwd, globBase(arg));
+      const pattern = relative(base, resolve(cwd, arg)).replace(/\\/g, '/');
+      const matches = await walk(base, [pattern]);
+      if (matches.length === 0)
+        problems.push({ input: arg, reason: 'no file matches this pattern' });
+      found.push(...matches);
+    } else {
+      problems.push({ input: arg, reason: 'no such file or folder' });
+    }
+  }
+
+  // One entry per real file: symlink loops and overlapping arguments must not process it twice.
+  const seen = new Set<string>();
+  const inputs: FoundInput[] = [];
+  for (const item of found) {
+    const real = await realpath(item.path).catch(() => item.path);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    inputs.push(item);
+  }
+  inputs.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { inputs, problems };
+}

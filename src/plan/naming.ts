@@ -1,0 +1,77 @@
+import { extname, posix } from 'node:path';
+import { UsageError } from '../errors.js';
+
+/** Ids from manifests and queue jobs become folder names: keep them to a safe alphabet. */
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function checkJobId(id: string): string | undefined {
+  if (!SAFE_ID.test(id) || id.includes('..')) {
+    return `unsafe id "${id}": use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit, no '..'`;
+  }
+  return undefined;
+}
+
+/** `trips/rome.jpg` → `trips/rome`; always '/'-separated, never absolute, never `..`. */
+export function stemOf(relPath: string): string {
+  const clean = relPath.split(/[\\/]+/).filter((p) => p && p !== '.');
+  if (clean.some((p) => p === '..') || clean.length === 0) {
+    throw new UsageError(`cannot derive an output name from "${relPath}"`);
+  }
+  const joined = clean.join('/');
+  return joined.slice(0, joined.length - extname(joined).length) || joined;
+}
+
+export interface Named {
+  /** Stable, unique key of the input (its absolute path). */
+  key: string;
+  /** Relative path the stem came from; its extension disambiguates. */
+  relPath: string;
+  stem: string;
+  /** A caller-chosen name (a job id): never renamed, others move out of its way. */
+  fixed?: boolean;
+}
+
+export interface Collision {
+  stem: string;
+  renamed: Array<{ relPath: string; stem: string }>;
+}
+
+/**
+ * Two inputs that would write the same names (`a.jpg` and `a.png`, or the same relative path under
+ * two roots) never overwrite each other: every member of a colliding group gets its extension
+ * appended (`a_jpg`, `a_png`), then a counter if that is still not unique. Case-insensitively,
+ * since outputs may land on a case-insensitive file system. Deterministic: independent of order.
+ */
+export function disambiguate<T extends Named>(items: T[]): { items: T[]; collisions: Collision[] } {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = item.stem.toLowerCase();
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  }
+  const taken = new Set(items.map((i) => i.stem.toLowerCase()));
+  const collisions: Collision[] = [];
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    group.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const original = group[0]!.stem;
+    const renamed: Collision['renamed'] = [];
+    for (const item of group) {
+      if (item.fixed) continue;
+      const ext = extname(item.relPath).slice(1).toLowerCase() || 'noext';
+      let stem = `${item.stem}_${ext}`;
+      for (let n = 2; taken.has(stem.toLowerCase()); n++) stem = `${item.stem}_${ext}_${n}`;
+      taken.add(stem.toLowerCase());
+      item.stem = stem;
+      renamed.push({ relPath: item.relPath, stem });
+    }
+    collisions.push({ stem: original, renamed });
+  }
+  return { items, collisions };
+}
+
+/** `<stem>_thumb.webp` and friends, for messages. */
+export function describeOutputs(stem: string): string {
+  return `${posix.basename(stem)}_{thumb,blur,lq}.webp + ${posix.basename(stem)}.json`;
+}

@@ -1,0 +1,8 @@
+import { readFileSync } from 'node:fs';
+
+/** The package version, read once; it is part of every options hash. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
