@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Backend, ResampleRequest, Size } from '../backends/backend.js';
@@ -87,6 +87,11 @@ async function readSource(path: string): Promise<Buffer> {
   }
 }
 
+/** WebCrypto hashes on libuv's pool: a 20 MB file must not stall the event loop. */
+async function sha256Hex(buf: Buffer): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', buf)).toString('hex');
+}
+
 /**
  * The one pipeline: read once, decode once, resample on the backend, encode, write atomically,
  * sidecar last. Throws ImageInputError for inputs that can never work; anything else may be retried.
@@ -98,7 +103,7 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
   const outputRel = (name: ImageOutputName) => `${task.outputStem}_${name}.webp`;
 
   const buf = await readSource(task.input);
-  const sha256 = createHash('sha256').update(buf).digest('hex');
+  const sha256 = await sha256Hex(buf);
   const options = optionsHash(task.ops, task.options);
   const tRead = performance.now();
 
