@@ -1,0 +1,345 @@
+// Node-API surface of imgproc_native. JavaScript validates and shapes requests first; this file
+// re-checks them, copies them into plain structs and queues an AsyncWorker: Execute() never
+// touches Node-API and no CUDA call runs on the event loop thread.
+#include <napi.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include "cuda_engine.h"
+#include "error.h"
+#include "plan.h"
+#include "reference/reference.h"
+
+#ifndef IMGPROC_VERSION
+#define IMGPROC_VERSION "0.0.0"
+#endif
+#ifndef IMGPROC_CUDA_ARCHITECTURES
+#define IMGPROC_CUDA_ARCHITECTURES ""
+#endif
+
+namespace imgproc {
+namespace {
+
+Napi::Error ToJsError(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error err = code == kErrInvalidArg ? Napi::TypeError::New(env, message) : Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, code));
+  return err;
+}
+
+std::string Received(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsNumber()) return std::to_string(v.As<Napi::Number>().DoubleValue()) + " of type number";
+  if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value() + "\" of type string";
+  return "a value of type " + std::string(v.IsObject() ? "object" : "other");
+}
+
+int ReadInt(const Napi::Object& obj, const char* key, const std::string& path) {
+  const Napi::Value v = obj.Get(key);
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!std::isfinite(d) || std::floor(d) != d || d < 0 || d > 2147483647.0) {
+    throw InvalidArg("Expected integer for " + path + " but received " + Received(v));
+  }
+  return static_cast<int>(d);
+}
+
+Napi::Object ReadObject(const Napi::Value& v, const std::string& path) {
+  if (!v.IsObject()) throw InvalidArg("Expected object for " + path + " but received " + Received(v));
+  return v.As<Napi::Object>();
+}
+
+std::optional<Size> ReadOptionalSize(const Napi::Object& obj, const char* key, const std::string& path) {
+  const Napi::Value v = obj.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return std::nullopt;
+  const Napi::Object s = ReadObject(v, path);
+  return Size{ReadInt(s, "width", path + ".width"), ReadInt(s, "height", path + ".height")};
+}
+
+ImageView ReadSource(const Napi::Value& v, Napi::Value* data) {
+  const Napi::Object obj = ReadObject(v, "source");
+  *data = obj.Get("data");
+  if (!data->IsTypedArray() || data->As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw InvalidArg("Expected Buffer or Uint8Array for source.data but received " + Received(*data));
+  }
+  const auto bytes = data->As<Napi::Uint8Array>();
+  ImageView view;
+  view.data = bytes.Data();
+  view.length = bytes.ByteLength();
+  view.width = ReadInt(obj, "width", "source.width");
+  view.height = ReadInt(obj, "height", "source.height");
+  view.channels = ReadInt(obj, "channels", "source.channels");
+  return view;
+}
+
+ResampleSpec ReadSpec(const Napi::Value& requestValue, const Napi::Value& optionsValue) {
+  const Napi::Object request = ReadObject(requestValue, "request");
+  ResampleSpec spec;
+  spec.thumb = ReadOptionalSize(request, "thumb", "request.thumb");
+  spec.lq = ReadOptionalSize(request, "lq", "request.lq");
+  spec.sample = ReadOptionalSize(request, "sample", "request.sample");
+  const Napi::Value blur = request.Get("blur");
+  if (!blur.IsUndefined() && !blur.IsNull()) {
+    const Napi::Object b = ReadObject(blur, "request.blur");
+    spec.blur = ReadOptionalSize(b, "size", "request.blur.size");
+    if (!spec.blur) throw InvalidArg("Expected object for request.blur.size but received undefined");
+    const Napi::Value sigma = b.Get("sigma");
+    if (!sigma.IsNumber()) throw InvalidArg("Expected number for request.blur.sigma but received " + Received(sigma));
+    spec.sigma = sigma.As<Napi::Number>().FloatValue();
+  }
+  if (optionsValue.IsObject()) {
+    const Napi::Value filter = optionsValue.As<Napi::Object>().Get("halveFilter");
+    if (filter.IsString()) {
+      const std::string f = filter.As<Napi::String>().Utf8Value();
+      if (f != "box" && f != "nearest") {
+        throw InvalidArg("Expected one of box, nearest for options.halveFilter but received \"" + f + "\"");
+      }
+      spec.halveFilter = f == "nearest" ? HalveFilter::kNearest : HalveFilter::kBox;
+    } else if (!filter.IsUndefined()) {
+      throw InvalidArg("Expected string for options.halveFilter but received " + Received(filter));
+    }
+  }
+  return spec;
+}
+
+int ReadDevice(const Napi::Value& optionsValue) {
+  if (!optionsValue.IsObject()) return 0;
+  const Napi::Object options = optionsValue.As<Napi::Object>();
+  if (options.Get("device").IsUndefined()) return 0;
+  return ReadInt(options, "device", "options.device");
+}
+
+// An AsyncWorker settling a promise; failures reject with an Error carrying `code`.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  virtual void Run() = 0;
+  virtual Napi::Value Result(Napi::Env env) = 0;
+
+  void Execute() override {
+    try {
+      Run();
+    } catch (const NativeError& e) {
+      code_ = e.code();
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      code_ = "ERR_NATIVE";
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Result(Env())); }
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(ToJsError(Env(), code_.empty() ? "ERR_NATIVE" : code_, e.Message()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string code_;
+};
+
+// Runs a plain function off the event loop and converts its result on it.
+class TaskWorker : public PromiseWorker {
+ public:
+  TaskWorker(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> result)
+      : PromiseWorker(env), run_(std::move(run)), result_(std::move(result)) {}
+
+ protected:
+  void Run() override { run_(); }
+  Napi::Value Result(Napi::Env env) override { return result_(env); }
+
+ private:
+  std::function<void()> run_;
+  std::function<Napi::Value(Napi::Env)> result_;
+};
+
+enum class Engine { kReference, kCuda };
+
+class ResampleWorker : public PromiseWorker {
+ public:
+  ResampleWorker(Napi::Env env, Engine engine, int device, const ImageView& source, const Napi::Value& sourceData,
+                 JobPlan plan)
+      : PromiseWorker(env), engine_(engine), device_(device), source_(source), plan_(std::move(plan)) {
+    sourceData_ = Napi::Persistent(sourceData.As<Napi::Object>());
+    Napi::Object result = Napi::Object::New(env);
+    if (plan_.thumbImage && plan_.returnThumb) outputs_.thumb = AddImage(env, result, "thumb", plan_.thumbImage->out);
+    if (plan_.blur) outputs_.blur = AddImage(env, result, "blur", plan_.blur->size);
+    if (plan_.lq) outputs_.lq = AddImage(env, result, "lq", plan_.lq->out);
+    if (plan_.sample) outputs_.sample = AddImage(env, result, "sample", plan_.sample->out);
+    result_ = Napi::Persistent(result);
+  }
+
+ protected:
+  void Run() override {
+    if (engine_ == Engine::kCuda) {
+      timings_ = CudaRunJob(device_, source_, plan_, outputs_);
+    } else {
+      reference::RunJob(source_, plan_, outputs_);
+    }
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = result_.Value();
+    if (engine_ == Engine::kCuda) {
+      Napi::Object t = Napi::Object::New(env);
+      t.Set("stagingMs", timings_.stagingMs);
+      t.Set("uploadMs", timings_.uploadMs);
+      t.Set("kernelsMs", timings_.kernelsMs);
+      t.Set("downloadMs", timings_.downloadMs);
+      t.Set("uploadBytes", static_cast<double>(timings_.uploadBytes));
+      t.Set("downloadBytes", static_cast<double>(timings_.downloadBytes));
+      result.Set("timings", t);
+    }
+    return result;
+  }
+
+ private:
+  // Output buffers are made here, on the main thread; Execute() only writes their bytes.
+  uint8_t* AddImage(Napi::Env env, Napi::Object& result, const char* key, Size size) {
+    auto data = Napi::Buffer<uint8_t>::New(env, ImageBytes(size, plan_.channels));
+    Napi::Object image = Napi::Object::New(env);
+    image.Set("data", data);
+    image.Set("width", size.width);
+    image.Set("height", size.height);
+    image.Set("channels", plan_.channels);
+    result.Set(key, image);
+    return data.Data();
+  }
+
+  Engine engine_;
+  int device_;
+  ImageView source_;
+  JobPlan plan_;
+  JobOutputs outputs_;
+  JobTimings timings_;
+  Napi::ObjectReference sourceData_;
+  Napi::ObjectReference result_;
+};
+
+template <typename F>
+Napi::Value Guarded(const Napi::CallbackInfo& info, F body) {
+  try {
+    return body();
+  } catch (const NativeError& e) {
+    throw ToJsError(info.Env(), e.code(), e.what());
+  }
+}
+
+Napi::Value Resample(const Napi::CallbackInfo& info, Engine engine) {
+  return Guarded(info, [&]() -> Napi::Value {
+    Napi::Value data;
+    const ImageView source = ReadSource(info[0], &data);
+    const ResampleSpec spec = ReadSpec(info[1], info[2]);
+    const int device = ReadDevice(info[2]);
+    JobPlan plan = BuildPlan(source, spec);
+    auto* worker = new ResampleWorker(info.Env(), engine, device, source, data, std::move(plan));
+    worker->Queue();
+    return worker->Promise();
+  });
+}
+
+Napi::Value ReferenceResample(const Napi::CallbackInfo& info) { return Resample(info, Engine::kReference); }
+Napi::Value CudaResample(const Napi::CallbackInfo& info) { return Resample(info, Engine::kCuda); }
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("version", IMGPROC_VERSION);
+#ifdef IMGPROC_WITH_CUDA
+  out.Set("cuda", true);
+  out.Set("cudaArchitectures", IMGPROC_CUDA_ARCHITECTURES);
+  out.Set("cudaToolkitVersion", IMGPROC_CUDA_TOOLKIT_VERSION);
+#else
+  out.Set("cuda", false);
+#endif
+  out.Set("napiVersion", NAPI_VERSION);
+  return out;
+}
+
+Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
+  auto status = std::make_shared<CudaInfo>();
+  auto* worker = new TaskWorker(
+      info.Env(), [status] { *status = QueryCuda(); },
+      [status](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("compiled", status->compiled);
+        out.Set("driverVersion", status->driverVersion);
+        out.Set("runtimeVersion", status->runtimeVersion);
+        Napi::Array devices = Napi::Array::New(env, status->devices.size());
+        for (size_t i = 0; i < status->devices.size(); ++i) {
+          const DeviceInfo& d = status->devices[i];
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("index", d.index);
+          o.Set("name", d.name);
+          o.Set("computeCapability", std::to_string(d.major) + "." + std::to_string(d.minor));
+          o.Set("totalMemory", static_cast<double>(d.totalMemory));
+          o.Set("multiprocessors", d.multiprocessors);
+          o.Set("memoryClockKHz", d.memoryClockKHz);
+          o.Set("memoryBusWidthBits", d.memoryBusWidthBits);
+          devices.Set(static_cast<uint32_t>(i), o);
+        }
+        out.Set("devices", devices);
+        if (!status->error.empty()) out.Set("error", status->error);
+        return out;
+      });
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value CudaReleaseDevice(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    const int device = ReadDevice(info[0]);
+    auto* worker = new TaskWorker(
+        info.Env(), [device] { CudaRelease(device); }, [](Napi::Env env) { return env.Undefined(); });
+    worker->Queue();
+    return worker->Promise();
+  });
+}
+
+Napi::Value CudaBench(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    const Napi::Object o = ReadObject(info[0], "options");
+    const int device = ReadDevice(o);
+    const int width = ReadInt(o, "width", "options.width");
+    const int height = ReadInt(o, "height", "options.height");
+    const int channels = ReadInt(o, "channels", "options.channels");
+    const int iterations = ReadInt(o, "iterations", "options.iterations");
+    auto results = std::make_shared<std::vector<KernelTiming>>();
+    auto* worker = new TaskWorker(
+        info.Env(),
+        [=] { *results = CudaBenchKernels(device, width, height, channels, iterations); },
+        [results](Napi::Env env) -> Napi::Value {
+          Napi::Array out = Napi::Array::New(env, results->size());
+          for (size_t i = 0; i < results->size(); ++i) {
+            Napi::Object r = Napi::Object::New(env);
+            r.Set("name", (*results)[i].name);
+            r.Set("ms", (*results)[i].ms);
+            r.Set("bytes", (*results)[i].bytes);
+            out.Set(static_cast<uint32_t>(i), r);
+          }
+          return out;
+        });
+    worker->Queue();
+    return worker->Promise();
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
+  exports.Set("referenceResample", Napi::Function::New(env, ReferenceResample, "referenceResample"));
+  exports.Set("cudaResample", Napi::Function::New(env, CudaResample, "cudaResample"));
+  exports.Set("cudaStatus", Napi::Function::New(env, CudaStatus, "cudaStatus"));
+  exports.Set("cudaRelease", Napi::Function::New(env, CudaReleaseDevice, "cudaRelease"));
+  exports.Set("cudaBenchKernels", Napi::Function::New(env, CudaBench, "cudaBenchKernels"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace imgproc
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return imgproc::Init(env, exports); }
+
+NODE_API_MODULE(imgproc_native, InitModule)
