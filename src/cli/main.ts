@@ -2,7 +2,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_MAX_PIXELS, DEFAULT_OUTPUT_OPTIONS } from '../config/options.js';
 import { errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
+import { addDaemonOptions } from './daemon.js';
+import { registerEnqueueCommand } from './enqueue.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { registerQueueCommands } from './queue.js';
+import { registerWorkersCommand } from './workers.js';
 
 const d = DEFAULT_OUTPUT_OPTIONS;
 
@@ -59,17 +63,24 @@ function buildProgram(): Command {
     .option('--cpu', 'never touch the GPU (same as --backend cpu)')
     .option('--gpu <n>', 'CUDA device index (default: 0)')
     .option('--gpu-timeout <seconds>', 'time limit of one GPU operation (default: 30)')
-    .option('--daemon', 'run as a Redis queue worker (see --redis)')
+    .option('--daemon', 'run as a Redis queue worker (see --redis)');
+  addDaemonOptions(program)
     .showHelpAfterError('(run imgproc --help for usage)')
     .action(async (inputs: string[], opts: Record<string, string | boolean | undefined>) => {
       if (opts.daemon) {
-        const { runDaemonFromCli } = await import('./daemon-entry.js');
-        process.exitCode = await runDaemonFromCli(opts);
+        const [{ runDaemon }, { resolveProcessingOptions }] = await Promise.all([
+          import('./daemon.js'),
+          import('../config/options.js'),
+        ]);
+        process.exitCode = await runDaemon(opts, resolveProcessingOptions(opts));
         return;
       }
       const { runBatch } = await import('./batch.js');
       process.exitCode = await runBatch(inputs, opts);
     });
+  registerEnqueueCommand(program);
+  registerQueueCommands(program);
+  registerWorkersCommand(program);
   return program;
 }
 

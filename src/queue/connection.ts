@@ -1,0 +1,71 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { FatalError, UsageError, errorMessage } from '../errors.js';
+
+/** Hides a password in a Redis URL before it reaches a log line or an error message. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+function checkUrl(url: string): void {
+  if (!/^rediss?:\/\//.test(url)) {
+    throw new UsageError(
+      `Expected a URL like redis://host:6379/0 for redis but received "${redactUrl(url)}"`,
+    );
+  }
+}
+
+/** Capped exponential backoff with jitter, so a fleet does not reconnect in lock step. */
+export function reconnectDelay(attempt: number, capMs = 5000): number {
+  const base = Math.min(capMs, 100 * 2 ** Math.min(attempt, 10));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+/**
+ * A connection for a long-running worker: reconnects forever with backoff, and commands wait
+ * for the connection instead of failing, so an outage delays work but loses none.
+ */
+export function workerConnection(url: string, onReconnecting?: (delayMs: number) => void): Redis {
+  checkUrl(url);
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    connectTimeout: 5000,
+    retryStrategy: (times) => {
+      const delay = reconnectDelay(times);
+      onReconnecting?.(delay);
+      return delay;
+    },
+  } satisfies RedisOptions);
+  // Errors surface through retries and the logs of the caller; an unhandled 'error' would crash.
+  redis.on('error', () => {});
+  return redis;
+}
+
+/**
+ * A connection for a short command (enqueue, stats): connects once, fails fast with one clear
+ * message when Redis cannot be reached.
+ */
+export async function clientConnection(url: string, timeoutMs = 3000): Promise<Redis> {
+  checkUrl(url);
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
+  let lastError: unknown;
+  redis.on('error', (err) => {
+    lastError = err;
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new FatalError(
+      `cannot reach Redis at ${redactUrl(url)}: ${errorMessage(lastError ?? err)}. ` +
+        'Check that redis-server runs there and that --redis (or IMGPROC_REDIS) is right.',
+    );
+  }
+  return redis;
+}
