@@ -1,0 +1,100 @@
+// Output settings shared by every contender, and the small argument parser the scripts use.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export const IMAGE_EXTENSIONS = [
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.avif',
+];
+
+const FALLBACK = {
+  thumbWidth: 256,
+  blurSigma: 6,
+  lqScale: 0.5,
+  quality: { thumb: 80, blur: 60, lq: 50 },
+  effort: 4,
+};
+
+/**
+ * imgproc's own defaults, read from the built config module so that every contender encodes
+ * exactly what imgproc encodes; the fallback applies only when dist/ is not built.
+ */
+export async function loadDefaults() {
+  const built = path.join(REPO_ROOT, 'dist/config/options.js');
+  if (existsSync(built)) {
+    try {
+      const { DEFAULT_OUTPUT_OPTIONS: d } = await import(pathToFileURL(built).href);
+      return {
+        source: 'dist/config/options.js',
+        settings: {
+          thumbWidth: d.thumbWidth,
+          blurSigma: d.blurSigma,
+          lqScale: d.lqScale,
+          quality: { ...d.quality },
+          effort: d.effort,
+        },
+      };
+    } catch {
+      // fall through to the built-in copy
+    }
+  }
+  return { source: 'built-in copy (dist/ not built)', settings: structuredClone(FALLBACK) };
+}
+
+/** `--name value` and `--flag` pairs, plus positionals. Values stay strings. */
+export function parseArgs(argv) {
+  const flags = {};
+  const positionals = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
+      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[a.slice(2)] = argv[++i];
+      else flags[a.slice(2)] = true;
+    } else positionals.push(a);
+  }
+  return { flags, positionals };
+}
+
+/** The settings a contender script was given on its command line (`--settings JSON`), else the defaults. */
+export async function settingsFromFlags(flags) {
+  if (typeof flags.settings === 'string') return JSON.parse(flags.settings);
+  return (await loadDefaults()).settings;
+}
+
+/** Image files under `dir` (recursive), sorted, as absolute paths. */
+export function listImages(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d).sort()) {
+      if (name.startsWith('.')) continue;
+      const p = path.join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase())) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** `<out>/<relative dir>/<stem>` for an input under `root`. */
+export function outputStem(root, file, outDir) {
+  const rel = path.relative(root, file);
+  const parsed = path.parse(rel);
+  return path.join(outDir, parsed.dir, parsed.name);
+}

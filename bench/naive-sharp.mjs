@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// The script most projects write: three independent sharp pipelines per image, each reading and
+// decoding the file again, images in parallel up to the core count.
+// Usage: node bench/naive-sharp.mjs <inputDir> <outDir> [--settings JSON] [--concurrency N]
+import { mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import sharp from 'sharp';
+import { listImages, outputStem, parseArgs, settingsFromFlags } from './lib/settings.mjs';
+
+const { flags, positionals } = parseArgs(process.argv.slice(2));
+const [inputDir, outDir] = positionals;
+if (!inputDir || !outDir) {
+  console.error('Usage: node bench/naive-sharp.mjs <inputDir> <outDir> [--settings JSON]');
+  process.exit(2);
+}
+const s = await settingsFromFlags(flags);
+const limit = pLimit(Number(flags.concurrency ?? availableParallelism()));
+const webp = (quality) => ({ quality, effort: s.effort });
+
+let failed = 0;
+await Promise.all(
+  listImages(inputDir).map((file) =>
+    limit(async () => {
+      const stem = outputStem(inputDir, file, outDir);
+      await mkdir(path.dirname(stem), { recursive: true });
+      try {
+        const meta = await sharp(file).metadata();
+        const width = meta.autoOrient?.width ?? meta.width;
+        const height = meta.autoOrient?.height ?? meta.height;
+        await Promise.all([
+          sharp(file)
+            .rotate()
+            .resize({ width: s.thumbWidth, withoutEnlargement: true })
+            .webp(webp(s.quality.thumb))
+            .toFile(`${stem}_thumb.webp`),
+          sharp(file)
+            .rotate()
+            .resize({ width: s.thumbWidth, withoutEnlargement: true })
+            .blur(s.blurSigma)
+            .webp(webp(s.quality.blur))
+            .toFile(`${stem}_blur.webp`),
+          sharp(file)
+            .rotate()
+            .resize({
+              width: Math.max(1, Math.round(width * s.lqScale)),
+              height: Math.max(1, Math.round(height * s.lqScale)),
+              fit: 'fill',
+            })
+            .webp(webp(s.quality.lq))
+            .toFile(`${stem}_lq.webp`),
+        ]);
+      } catch (err) {
+        failed++;
+        console.error(`${file}: ${err.message}`);
+      }
+    }),
+  ),
+);
+process.exitCode = failed ? 3 : 0;

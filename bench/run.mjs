@@ -1,0 +1,328 @@
+#!/usr/bin/env node
+// imgproc benchmark: every contender over the same corpus, at the same output settings, in one run.
+//
+//   npm run bench -- [--corpus DIR] [--limit N] [--contenders a,b,...] [--runs N] [--timeout S]
+//   npm run bench -- --backend cuda [--corpus DIR] [--limit N]     imgproc on the GPU vs --cpu
+//   npm run bench -- --flat-rss [--count 5000]                      memory over a long run
+//   npm run bench -- --encoder-table [--corpus DIR] [--limit N]     WebP quality/effort table
+//
+// Results: a markdown table on stdout, and JSON + markdown under bench/results/.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { describeFiles, resolveCorpus, selectFiles, stageFiles } from './lib/corpus.mjs';
+import { measure } from './lib/measure.mjs';
+import { loadDefaults, parseArgs, REPO_ROOT } from './lib/settings.mjs';
+
+const { flags } = parseArgs(process.argv.slice(2));
+
+if (flags['flat-rss']) {
+  await (await import('./flat-rss.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
+if (flags['encoder-table']) {
+  await (await import('./encoder-table.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
+
+const BIN = path.join(REPO_ROOT, 'bin/imgproc.cjs');
+const NODE = process.execPath;
+const script = (name) => path.join(REPO_ROOT, 'bench', name);
+
+const TARGETS = [
+  { what: 'imgproc vs naive sharp (images/s)', a: 'imgproc', b: 'naive', min: 1.8 },
+  { what: 'imgproc vs tuned sharp (images/s)', a: 'imgproc', b: 'tuned', min: 0.95 },
+  {
+    what: 'imgproc --ops thumb vs vipsthumbnail (images/s)',
+    a: 'imgproc-thumb',
+    b: 'vips-thumb',
+    min: 1.2,
+  },
+  {
+    what: 'imgproc --backend cuda vs --cpu (images/s)',
+    a: 'imgproc-cuda',
+    b: 'imgproc',
+    min: null,
+  },
+];
+const RSS_LIMIT_KIB = 1024 * 1024;
+
+function contenders(settingsJson, backend) {
+  const imgproc = (id, label, extra, outputs) => ({
+    id,
+    label,
+    outputs,
+    command: NODE,
+    args: (dir, out) => [BIN, dir, '--out', out, '--no-progress', '--quiet', '--force', ...extra],
+    needs: 'imgproc',
+  });
+  if (backend === 'cuda') {
+    return [
+      imgproc('imgproc-cuda', 'imgproc --backend cuda', ['--backend', 'cuda'], 3),
+      imgproc('imgproc', 'imgproc --cpu', ['--cpu'], 3),
+    ];
+  }
+  const bench = (id, label, file, outputs, needs) => ({
+    id,
+    label,
+    outputs,
+    needs,
+    command: NODE,
+    args: (dir, out) => [script(file), dir, out, '--settings', settingsJson],
+  });
+  return [
+    imgproc('imgproc', 'imgproc --cpu', ['--cpu'], 3),
+    bench('naive', 'naive sharp (3 pipelines/image)', 'naive-sharp.mjs', 3),
+    bench('tuned', 'tuned sharp (decode once)', 'tuned-sharp.mjs', 3),
+    imgproc('imgproc-thumb', 'imgproc --cpu --ops thumb', ['--cpu', '--ops', 'thumb'], 1),
+    bench('vips-thumb', 'vipsthumbnail, 1 process/core', 'vips-thumbnail.mjs', 1, 'vipsthumbnail'),
+  ];
+}
+
+/** Why a contender cannot run here, or null. */
+function unavailable(needs) {
+  if (needs === 'imgproc') {
+    const r = spawnSync(NODE, [BIN, '--help'], { encoding: 'utf8' });
+    return r.status === 0 ? null : 'the imgproc CLI does not start here (run `npm run build`)';
+  }
+  if (needs === 'vipsthumbnail') {
+    return spawnSync('vipsthumbnail', ['--vips-version']).error
+      ? 'vipsthumbnail is not installed (Debian/Ubuntu: apt-get install -y libvips-tools)'
+      : null;
+  }
+  return null;
+}
+
+function outputTotals(dir) {
+  let webp = 0;
+  let bytes = 0;
+  let other = 0;
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.webp')) {
+        webp++;
+        bytes += statSync(p).size;
+      } else other++;
+    }
+  };
+  walk(dir);
+  return { webp, bytes, other };
+}
+
+/** Child environment without anything that would change a contender's defaults. */
+function cleanEnv() {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) {
+    if (k.startsWith('IMGPROC_') || k === 'UV_THREADPOOL_SIZE' || k.startsWith('VIPS_'))
+      delete env[k];
+  }
+  return env;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const fmt = (n, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '–');
+
+function versionOf(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim()
+      .split('\n')[0];
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  const backend = flags.backend === 'cuda' ? 'cuda' : 'cpu';
+  const limit = flags.limit ? Number(flags.limit) : 0;
+  const runs = Number(flags.runs ?? 1);
+  const timeoutS = Number(flags.timeout ?? 600);
+  const corpus = resolveCorpus(flags.corpus);
+  const { source: settingsSource, settings } = await loadDefaults();
+  const settingsJson = JSON.stringify(settings);
+  let list = contenders(settingsJson, backend);
+  if (typeof flags.contenders === 'string') {
+    const wanted = flags.contenders.split(',');
+    const unknown = wanted.filter((w) => !list.some((c) => c.id === w));
+    if (unknown.length) {
+      throw new Error(
+        `unknown contender ${unknown.join(', ')}; choose from ${list.map((c) => c.id).join(', ')}`,
+      );
+    }
+    list = list.filter((c) => wanted.includes(c.id));
+  }
+
+  const files = selectFiles(corpus, limit);
+  if (files.length === 0) throw new Error(`no images in ${corpus}`);
+  const described = await describeFiles(files);
+  const sourceMp = described.reduce((a, r) => a + r.mp, 0);
+  const sourceBytes = described.reduce((a, r) => a + r.bytes, 0);
+  const work = mkdtempSync(path.join(os.tmpdir(), 'imgproc-bench-'));
+  const inputDir = stageFiles(files, path.join(work, 'input'));
+  const formats = {};
+  for (const r of described) formats[r.format] = (formats[r.format] ?? 0) + 1;
+
+  const env = {
+    date: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    sharp: sharp.versions.sharp,
+    libvips: sharp.versions.vips,
+    vipsthumbnail: versionOf('vipsthumbnail', ['--vips-version']),
+    corpus,
+    images: files.length,
+    sourceMp: +sourceMp.toFixed(1),
+    sourceMiB: +(sourceBytes / 2 ** 20).toFixed(1),
+    formats,
+    settings,
+    settingsSource,
+  };
+  console.error(
+    `bench: ${files.length} images, ${fmt(sourceMp, 1)} MP, ${fmt(sourceBytes / 2 ** 20, 1)} MiB from ${corpus}`,
+  );
+  console.error(`bench: settings ${settingsJson} (from ${settingsSource})`);
+
+  const results = {};
+  const skipped = {};
+  for (const c of list) {
+    const why = c.needs ? unavailable(c.needs) : null;
+    if (why) {
+      skipped[c.id] = why;
+      console.error(`bench: skipping ${c.label}: ${why}`);
+    }
+  }
+  const active = list.filter((c) => !skipped[c.id]);
+  // runs are interleaved so that a slow minute on a shared machine hits every contender alike
+  for (let run = 0; run < runs; run++) {
+    for (const c of active) {
+      const out = path.join(work, `out-${c.id}`);
+      rmSync(out, { recursive: true, force: true });
+      mkdirSync(out, { recursive: true });
+      console.error(`bench: run ${run + 1}/${runs} ${c.label} …`);
+      const m = await measure(c.command, c.args(inputDir, out), {
+        env: cleanEnv(),
+        cwd: REPO_ROOT,
+        timeoutS,
+      });
+      const totals = outputTotals(out);
+      rmSync(out, { recursive: true, force: true });
+      const expected = files.length * c.outputs;
+      const problems = [];
+      if (m.timedOut) problems.push(`killed after ${timeoutS} s`);
+      else if (m.code !== 0) problems.push(`exit code ${m.code}`);
+      if (totals.webp !== expected) problems.push(`${totals.webp} of ${expected} WebP files`);
+      if (problems.length) {
+        const tail = m.stderr.trim().split('\n').slice(-5).join('\n  ');
+        console.error(`bench: ${c.label}: ${problems.join(', ')}${tail ? `\n  ${tail}` : ''}`);
+      }
+      (results[c.id] ??= { label: c.label, runs: [] }).runs.push({
+        ...m,
+        ...totals,
+        expected,
+        problems,
+      });
+      console.error(
+        `bench:   ${fmt(m.wallS)} s wall, ${fmt(m.cpuS)} s CPU, ${fmt(m.peakRssKiB / 1024, 0)} MiB peak`,
+      );
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+
+  const rows = {};
+  for (const [id, r] of Object.entries(results)) {
+    const wallS = median(r.runs.map((x) => x.wallS));
+    const cpuS = median(r.runs.map((x) => x.cpuS));
+    rows[id] = {
+      label: r.label,
+      wallS,
+      imagesPerS: files.length / wallS,
+      mpPerS: sourceMp / wallS,
+      cpuSPerImage: cpuS / files.length,
+      peakRssMiB: Math.max(...r.runs.map((x) => x.peakRssKiB)) / 1024,
+      outputBytes: r.runs[r.runs.length - 1].bytes,
+      outputs: `${r.runs[r.runs.length - 1].webp}/${r.runs[0].expected}`,
+      problems: [...new Set(r.runs.flatMap((x) => x.problems))],
+    };
+  }
+
+  const lines = [];
+  lines.push(
+    `${env.images} images, ${env.sourceMp} MP, ${env.sourceMiB} MiB (${Object.entries(formats)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(
+        ', ',
+      )}); ${env.cores} cores (${env.cpu}), Node ${env.node}, sharp ${env.sharp} / libvips ${env.libvips}` +
+      (env.vipsthumbnail ? `, vipsthumbnail ${env.vipsthumbnail.replace(/^libvips /, '')}` : '') +
+      `; ${runs} run${runs > 1 ? 's (median)' : ''}.`,
+  );
+  lines.push(
+    `Settings: thumb ${settings.thumbWidth} px q${settings.quality.thumb}, blur sigma ${settings.blurSigma} q${settings.quality.blur}, ` +
+      `lq ${settings.lqScale * 100}% q${settings.quality.lq}, WebP effort ${settings.effort} (${settingsSource}).`,
+  );
+  lines.push('');
+  lines.push(
+    '| contender | wall s | images/s | MP/s | CPU s/image | peak RSS MiB | output KiB | outputs |',
+  );
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of Object.values(rows)) {
+    lines.push(
+      `| ${r.label} | ${fmt(r.wallS)} | ${fmt(r.imagesPerS)} | ${fmt(r.mpPerS, 1)} | ${fmt(r.cpuSPerImage, 3)} | ` +
+        `${fmt(r.peakRssMiB, 0)} | ${fmt(r.outputBytes / 1024, 0)} | ${r.outputs}${r.problems.length ? ' ⚠ ' + r.problems.join('; ') : ''} |`,
+    );
+  }
+  for (const [id, why] of Object.entries(skipped))
+    lines.push(`| ${id} | skipped: ${why} | | | | | | |`);
+  lines.push('');
+  lines.push('| target | measured | goal | met |');
+  lines.push('|---|---:|---:|---|');
+  const verdicts = [];
+  for (const t of TARGETS) {
+    if (!rows[t.a] || !rows[t.b]) continue;
+    const ratio = rows[t.a].imagesPerS / rows[t.b].imagesPerS;
+    const cpuRatio = rows[t.b].cpuSPerImage / rows[t.a].cpuSPerImage;
+    const met = t.min === null ? '–' : ratio >= t.min ? 'yes' : 'no';
+    verdicts.push({ ...t, ratio, cpuRatio, met });
+    lines.push(
+      `| ${t.what} | ${fmt(ratio)}× (CPU/image ${fmt(cpuRatio)}×) | ${t.min === null ? '–' : `≥ ${t.min}×`} | ${met} |`,
+    );
+  }
+  for (const id of ['imgproc', 'imgproc-thumb', 'imgproc-cuda']) {
+    if (!rows[id]) continue;
+    const met = rows[id].peakRssMiB * 1024 < RSS_LIMIT_KIB ? 'yes' : 'no';
+    verdicts.push({ what: `${id} peak RSS`, peakRssMiB: rows[id].peakRssMiB, met });
+    lines.push(
+      `| ${rows[id].label} peak RSS | ${fmt(rows[id].peakRssMiB, 0)} MiB | < 1024 MiB | ${met} |`,
+    );
+  }
+  const markdown = lines.join('\n') + '\n';
+  process.stdout.write(`\n${markdown}`);
+
+  const dir = path.join(REPO_ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, `bench-${backend}-${env.date.replace(/[:.]/g, '-')}`);
+  writeFileSync(
+    `${base}.json`,
+    JSON.stringify({ env, rows, verdicts, skipped, results }, null, 2) + '\n',
+  );
+  writeFileSync(`${base}.md`, `Command: \`${env.command}\`\n\n${markdown}`);
+  console.error(`bench: results in ${path.relative(REPO_ROOT, base)}.{md,json}`);
+  if (Object.values(rows).some((r) => r.problems.length)) process.exitCode = 1;
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(`bench: ${err.message}`);
+  process.exitCode = 2;
+}
