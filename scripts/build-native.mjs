@@ -46,14 +46,21 @@ function giveUp(reason, hint) {
 
 if (process.env.IMGPROC_SKIP_NATIVE_BUILD === '1') {
   if (optional) {
-    say('native addon build skipped (IMGPROC_SKIP_NATIVE_BUILD=1); imgproc will run on the CPU backend (sharp).');
+    say(
+      'native addon build skipped (IMGPROC_SKIP_NATIVE_BUILD=1); imgproc will run on the CPU backend (sharp).',
+    );
     process.exit(0);
   }
-  say('IMGPROC_SKIP_NATIVE_BUILD=1 is set, but `build:native` was asked for explicitly: building anyway.');
+  say(
+    'IMGPROC_SKIP_NATIVE_BUILD=1 is set, but `build:native` was asked for explicitly: building anyway.',
+  );
 }
 
 if (!works('cmake', ['--version'])) {
-  giveUp('cmake not found', 'Install cmake >= 3.18 and a C++17 compiler, then run `npm run build:native`.');
+  giveUp(
+    'cmake not found',
+    'Install cmake >= 3.18 and a C++17 compiler, then run `npm run build:native`.',
+  );
 }
 if (!findCompiler()) {
   giveUp('no C++ compiler found', 'Install g++ or clang++, then run `npm run build:native`.');
@@ -71,7 +78,9 @@ const args = [cmakeJs, 'compile', '-d', nativeDir, '--parallel', String(availabl
 // Every cached choice is passed each time, so a rebuild never keeps a stale one.
 if (nvcc) {
   args.push('--CDIMGPROC_CUDA=ON', `--CDCMAKE_CUDA_COMPILER=${nvcc}`);
-  args.push(`--CDIMGPROC_CUDA_ARCHITECTURES=${process.env.IMGPROC_CUDA_ARCHITECTURES || 'default'}`);
+  args.push(
+    `--CDIMGPROC_CUDA_ARCHITECTURES=${process.env.IMGPROC_CUDA_ARCHITECTURES || 'default'}`,
+  );
 } else {
   args.push('--CDIMGPROC_CUDA=OFF');
 }
@@ -83,7 +92,11 @@ if (optional) {
   // npm hides install output anyway: keep the whole log in a file and print one line.
   mkdirSync(buildDir, { recursive: true });
   const log = createWriteStream(logPath);
-  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, args, {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   log.end(`${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`);
   status = r.status;
 } else {

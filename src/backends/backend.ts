@@ -36,6 +36,8 @@ export interface ResampleResult {
   blur?: RawImage;
   lq?: RawImage;
   sample?: RawImage;
+  /** Which backend computed these pixels, when it differs from the one asked (a GPU fallback). */
+  backend?: BackendName;
 }
 
 export type BackendName = 'cpu' | 'cuda';

@@ -187,7 +187,7 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
           },
         }
       : {}),
-    backend: ctx.backend.name,
+    backend: images.backend ?? ctx.backend.name,
     options,
   };
   await writeAtomic(sidecarPath, serializeSidecar(sidecar));

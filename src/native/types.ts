@@ -1,0 +1,86 @@
+import type { RawImage, ResampleRequest } from '../backends/backend.js';
+
+/** What the addon says about its own build. */
+export interface NativeBuildInfo {
+  version: string;
+  cuda: boolean;
+  /** CMake architecture list, e.g. "75-real,80-real,86-real,89-real,90-real,90-virtual". */
+  cudaArchitectures?: string;
+  cudaToolkitVersion?: string;
+  napiVersion: number;
+}
+
+export interface CudaDevice {
+  index: number;
+  name: string;
+  computeCapability: string;
+  totalMemory: number;
+  multiprocessors: number;
+  memoryClockKHz: number;
+  memoryBusWidthBits: number;
+}
+
+export interface CudaStatus {
+  /** False when the addon was built without nvcc. */
+  compiled: boolean;
+  /** 12040 means 12.4; 0 when no driver is installed. */
+  driverVersion: number;
+  runtimeVersion: number;
+  devices: CudaDevice[];
+  /** Why no device answers, when none does. */
+  error?: string;
+}
+
+export interface NativeResampleOptions {
+  device?: number;
+  /** Filter of the exact-half lq: 2x2 box (default) or nearest. */
+  halveFilter?: 'box' | 'nearest';
+}
+
+export interface GpuTimings {
+  stagingMs: number;
+  uploadMs: number;
+  kernelsMs: number;
+  downloadMs: number;
+  uploadBytes: number;
+  downloadBytes: number;
+}
+
+export interface NativeResampleResult {
+  thumb?: RawImage;
+  blur?: RawImage;
+  lq?: RawImage;
+  sample?: RawImage;
+  /** Only from the CUDA engine: device time split by stage. */
+  timings?: GpuTimings;
+}
+
+export interface KernelTiming {
+  name: string;
+  ms: number;
+  bytes: number;
+}
+
+/** The raw exports of imgproc_native.node. */
+export interface NativeAddon {
+  buildInfo(): NativeBuildInfo;
+  referenceResample(
+    source: RawImage,
+    request: ResampleRequest,
+    options?: NativeResampleOptions,
+  ): Promise<NativeResampleResult>;
+  cudaResample(
+    source: RawImage,
+    request: ResampleRequest,
+    options?: NativeResampleOptions,
+  ): Promise<NativeResampleResult>;
+  cudaStatus(): Promise<CudaStatus>;
+  cudaRelease(device: number): Promise<void>;
+  cudaBenchKernels(options: {
+    device: number;
+    width: number;
+    height: number;
+    channels: 3 | 4;
+    iterations: number;
+  }): Promise<KernelTiming[]>;
+}
