@@ -40,7 +40,7 @@ export async function probeCuda(gpu: number): Promise<CudaProbe> {
     if (!device) {
       const why =
         status.devices.length === 0
-          ? `no CUDA device (${status.error ?? 'none found'})`
+          ? `no CUDA device: ${status.error ?? 'none found'}`
           : `no CUDA device ${gpu} (this machine has ${status.devices.length}: 0-${status.devices.length - 1})`;
       return { ok: false, reason: why };
     }

@@ -3,6 +3,7 @@ import { DEFAULT_MAX_PIXELS, DEFAULT_OUTPUT_OPTIONS } from '../config/options.js
 import { errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
 import { addDaemonOptions } from './daemon.js';
+import { registerDoctor } from './doctor.js';
 import { registerEnqueueCommand } from './enqueue.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { registerQueueCommands } from './queue.js';
@@ -81,6 +82,7 @@ function buildProgram(): Command {
   registerEnqueueCommand(program);
   registerQueueCommands(program);
   registerWorkersCommand(program);
+  registerDoctor(program);
   return program;
 }
 

@@ -1,0 +1,187 @@
+import type { Command } from 'commander';
+
+type Raw = Record<string, string | boolean | undefined>;
+
+const GIB = 1024 ** 3;
+
+export interface DoctorReport {
+  version: string;
+  addon:
+    | {
+        status: 'cuda' | 'reference-only';
+        path: string;
+        build: Record<string, unknown>;
+        hint?: string;
+      }
+    | { status: 'not-loaded'; reason: string; details: string; hint: string };
+  cuda: {
+    driverVersion: string | null;
+    runtimeVersion: string | null;
+    devices: {
+      index: number;
+      name: string;
+      computeCapability: string;
+      memoryGiB: number;
+      multiprocessors: number;
+      /** Peak DRAM bandwidth from the memory clock and bus width. */
+      memoryBandwidthGBs: number;
+    }[];
+    error?: string;
+  } | null;
+  sharp: { version: string; libvips: string };
+  cpu: { cores: number; model: string };
+  defaults: {
+    backend: string;
+    /** What that choice resolves to on this machine, and why. */
+    resolved: 'cuda' | 'cpu';
+    reason: string;
+    gpu: number;
+    gpuTimeoutSeconds: number;
+    concurrency: number;
+    maxPixels: number;
+  };
+}
+
+/** 12040 -> "12.4" */
+function cudaVersion(v: number): string | null {
+  return v > 0 ? `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}` : null;
+}
+
+export async function buildDoctorReport(raw: Raw): Promise<DoctorReport> {
+  const [{ availableParallelism, cpus }, { default: sharp }, native, select, options, version] =
+    await Promise.all([
+      import('node:os'),
+      import('sharp'),
+      import('../native/index.js'),
+      import('../backends/select.js'),
+      import('../config/options.js'),
+      import('../version.js'),
+    ]);
+  const processing = options.resolveProcessingOptions(raw);
+  const load = native.nativeAddon();
+
+  let addon: DoctorReport['addon'];
+  let cuda: DoctorReport['cuda'] = null;
+  if (!load.ok) {
+    addon = {
+      status: 'not-loaded',
+      reason: load.reason,
+      details: load.details,
+      hint: load.reason.includes('IMGPROC_NATIVE=')
+        ? 'unset IMGPROC_NATIVE to use the addon'
+        : 'run `npm run build:native` (cmake and a C++17 compiler; nvcc for the GPU), or use --cpu',
+    };
+  } else {
+    const binding = new native.NativeBinding(load.addon);
+    const build = binding.buildInfo();
+    addon = build.cuda
+      ? { status: 'cuda', path: load.path, build: { ...build } }
+      : {
+          status: 'reference-only',
+          path: load.path,
+          build: { ...build },
+          hint: 'install the CUDA toolkit (nvcc) and run `npm run build:native` to build the GPU kernels',
+        };
+    if (build.cuda) {
+      const status = await binding.cudaStatus();
+      cuda = {
+        driverVersion: cudaVersion(status.driverVersion),
+        runtimeVersion: cudaVersion(status.runtimeVersion),
+        devices: status.devices.map((d) => ({
+          index: d.index,
+          name: d.name,
+          computeCapability: d.computeCapability,
+          memoryGiB: Math.round((d.totalMemory / GIB) * 10) / 10,
+          multiprocessors: d.multiprocessors,
+          memoryBandwidthGBs: Math.round(
+            (2 * d.memoryClockKHz * 1e3 * (d.memoryBusWidthBits / 8)) / 1e9,
+          ),
+        })),
+        ...(status.error ? { error: status.error } : {}),
+      };
+    }
+  }
+
+  let resolved: 'cuda' | 'cpu' = 'cpu';
+  let reason = 'asked for';
+  if (processing.backend !== 'cpu') {
+    const probe = await select.probeCuda(processing.gpu);
+    resolved = probe.ok ? 'cuda' : 'cpu';
+    reason = probe.ok ? select.describeDevice(probe.device) : probe.reason;
+  }
+
+  return {
+    version: version.VERSION,
+    addon,
+    cuda,
+    sharp: { version: sharp.versions.sharp ?? 'unknown', libvips: sharp.versions.vips },
+    cpu: { cores: availableParallelism(), model: cpus()[0]?.model.trim() ?? 'unknown' },
+    defaults: {
+      backend: processing.backend,
+      resolved,
+      reason,
+      gpu: processing.gpu,
+      gpuTimeoutSeconds: processing.gpuTimeoutMs / 1000,
+      concurrency: processing.concurrency,
+      maxPixels: processing.maxPixels,
+    },
+  };
+}
+
+function addonLine(a: DoctorReport['addon']): string[] {
+  switch (a.status) {
+    case 'cuda':
+      return [
+        `addon     loaded with CUDA ${String(a.build.cudaToolkitVersion)} kernels ` +
+          `(${String(a.build.cudaArchitectures)}): ${a.path}`,
+      ];
+    case 'reference-only':
+      return [
+        `addon     CPU reference only, no CUDA kernels in this build: ${a.path}`,
+        `          to fix: ${a.hint}`,
+      ];
+    case 'not-loaded':
+      return [`addon     not loaded: ${a.reason}`, `          to fix: ${a.hint}`];
+  }
+}
+
+export function formatDoctorReport(r: DoctorReport): string {
+  const lines = [`imgproc ${r.version}`, ...addonLine(r.addon)];
+  if (r.cuda) {
+    lines.push(
+      `cuda      driver ${r.cuda.driverVersion ?? 'not installed'}, runtime ${r.cuda.runtimeVersion ?? '?'}`,
+    );
+    for (const d of r.cuda.devices) {
+      lines.push(
+        `  gpu ${d.index}   ${d.name}, compute ${d.computeCapability}, ${d.memoryGiB} GiB, ` +
+          `${d.multiprocessors} SMs, ~${d.memoryBandwidthGBs} GB/s`,
+      );
+    }
+    if (r.cuda.error) lines.push(`          no device: ${r.cuda.error}`);
+  } else {
+    lines.push('cuda      not available (no CUDA kernels loaded)');
+  }
+  lines.push(
+    `sharp     ${r.sharp.version} (libvips ${r.sharp.libvips})`,
+    `cpu       ${r.cpu.cores} cores, ${r.cpu.model}`,
+    `backend   ${r.defaults.backend} -> ${r.defaults.resolved} (${r.defaults.reason})`,
+    `defaults  gpu ${r.defaults.gpu}, gpu-timeout ${r.defaults.gpuTimeoutSeconds} s, ` +
+      `concurrency ${r.defaults.concurrency}, max-pixels ${r.defaults.maxPixels}`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+/** `imgproc doctor`: what this machine will run on, and why. */
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('report the native addon, CUDA devices, sharp/libvips and the backend auto picks')
+    .option('--json', 'print JSON on stdout')
+    .action(async (_opts: Raw, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<Raw>();
+      const report = await buildDoctorReport(opts);
+      process.stdout.write(
+        opts.json ? JSON.stringify(report, null, 2) + '\n' : formatDoctorReport(report),
+      );
+    });
+}
