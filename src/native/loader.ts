@@ -57,7 +57,11 @@ export function loadNativeAddon(env: NodeJS.ProcessEnv = process.env): NativeLoa
   const failures: string[] = [];
   for (const path of candidates(env)) {
     try {
-      return { ok: true, addon: require(path) as NativeAddon, path };
+      const addon = require(path) as Partial<NativeAddon>;
+      if (typeof addon.buildInfo !== 'function' || typeof addon.cudaResample !== 'function') {
+        throw new Error('not an imgproc_native addon');
+      }
+      return { ok: true, addon: addon as NativeAddon, path };
     } catch (err) {
       failures.push(`${shown(path)}: ${whyNot(path, err)}`);
     }
