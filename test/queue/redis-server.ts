@@ -51,13 +51,13 @@ export async function waitFor<T>(
   what: string,
   check: () => Promise<T> | T,
   timeoutMs = 20_000,
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
     } catch (err) {
       last = err;
     }

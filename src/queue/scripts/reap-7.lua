@@ -20,8 +20,13 @@ while true do
     local attempts = (tonumber(redis.call('HGET', KEYS[5], h)) or 0) + n
     redis.call('HDEL', KEYS[5], h)
     redis.call('HDEL', KEYS[6], h)
+    local ok, decoded = pcall(cjson.decode, raw)
+    local id = nil
+    if ok and type(decoded) == 'table' and (type(decoded.id) == 'string' or type(decoded.id) == 'number') then
+      id = tostring(decoded.id)
+    end
     redis.call('LPUSH', KEYS[4], cjson.encode({
-      job = raw, error = 'job crashed its worker ' .. n .. ' times', code = 'CRASHED',
+      id = id, job = raw, error = 'job crashed its worker ' .. n .. ' times', code = 'CRASHED',
       attempts = attempts, worker = ARGV[2], failedAt = now }))
     dead = dead + 1
   else
