@@ -1,7 +1,7 @@
 import { errorMessage } from '../../errors.js';
 import { isStickyCudaError } from '../../native/errors.js';
 import type { Backend, RawImage, ResampleRequest, ResampleResult } from '../backend.js';
-import { GpuDispatcher, GpuUnavailableError } from './dispatcher.js';
+import { GpuDispatcher, GpuTimeoutError, GpuUnavailableError } from './dispatcher.js';
 import type { GpuEngine } from './engine.js';
 
 export interface CudaBackendOptions {
@@ -58,7 +58,11 @@ export class CudaBackend implements Backend {
       return { ...result, backend: 'cuda' };
     } catch (err) {
       // Refusals were already announced once (disabled, timed out); other failures are per image.
-      if (!(err instanceof GpuUnavailableError) && !isStickyCudaError(err)) {
+      const announced =
+        err instanceof GpuUnavailableError ||
+        err instanceof GpuTimeoutError ||
+        isStickyCudaError(err);
+      if (!announced) {
         this.log(
           `GPU operation failed for a ${source.width}x${source.height} image (${errorMessage(err)}); resampling it on the CPU`,
         );
