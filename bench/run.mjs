@@ -2,6 +2,7 @@
 // imgproc benchmark: every contender over the same corpus, at the same output settings, in one run.
 //
 //   npm run bench -- [--corpus DIR] [--limit N] [--contenders a,b,...] [--runs N] [--timeout S]
+//                    [--imgproc-args "--concurrency 3"]   extra flags for every imgproc contender
 //   npm run bench -- --backend cuda [--corpus DIR] [--limit N]     imgproc on the GPU vs --cpu
 //   npm run bench -- --flat-rss [--count 5000]                      memory over a long run
 //   npm run bench -- --encoder-table [--corpus DIR] [--limit N]     WebP quality/effort table
@@ -49,13 +50,23 @@ const TARGETS = [
 ];
 const RSS_LIMIT_KIB = 1024 * 1024;
 
-function contenders(settingsJson, backend) {
+function contenders(settingsJson, backend, imgprocArgs) {
   const imgproc = (id, label, extra, outputs) => ({
     id,
-    label,
+    label: [label, ...imgprocArgs].join(' '),
     outputs,
     command: NODE,
-    args: (dir, out) => [BIN, dir, '--out', out, '--no-progress', '--quiet', '--force', ...extra],
+    args: (dir, out) => [
+      BIN,
+      dir,
+      '--out',
+      out,
+      '--no-progress',
+      '--quiet',
+      '--force',
+      ...extra,
+      ...imgprocArgs,
+    ],
     needs: 'imgproc',
   });
   if (backend === 'cuda') {
@@ -148,7 +159,11 @@ async function main() {
   const corpus = resolveCorpus(flags.corpus);
   const { source: settingsSource, settings } = await loadDefaults();
   const settingsJson = JSON.stringify(settings);
-  let list = contenders(settingsJson, backend);
+  const imgprocArgs =
+    typeof flags['imgproc-args'] === 'string'
+      ? flags['imgproc-args'].split(/\s+/).filter(Boolean)
+      : [];
+  let list = contenders(settingsJson, backend, imgprocArgs);
   if (typeof flags.contenders === 'string') {
     const wanted = flags.contenders.split(',');
     const unknown = wanted.filter((w) => !list.some((c) => c.id === w));
@@ -187,6 +202,7 @@ async function main() {
     formats,
     settings,
     settingsSource,
+    loadBefore: os.loadavg().map((x) => +x.toFixed(2)),
   };
   console.error(
     `bench: ${files.length} images, ${fmt(sourceMp, 1)} MP, ${fmt(sourceBytes / 2 ** 20, 1)} MiB from ${corpus}`,
@@ -238,10 +254,12 @@ async function main() {
     }
   }
   rmSync(work, { recursive: true, force: true });
+  env.loadAfter = os.loadavg().map((x) => +x.toFixed(2));
 
   const rows = {};
   for (const [id, r] of Object.entries(results)) {
-    const wallS = median(r.runs.map((x) => x.wallS));
+    // best wall time: other work on the machine only ever slows a run down
+    const wallS = Math.min(...r.runs.map((x) => x.wallS));
     const cpuS = median(r.runs.map((x) => x.cpuS));
     rows[id] = {
       label: r.label,
@@ -264,7 +282,13 @@ async function main() {
         ', ',
       )}); ${env.cores} cores (${env.cpu}), Node ${env.node}, sharp ${env.sharp} / libvips ${env.libvips}` +
       (env.vipsthumbnail ? `, vipsthumbnail ${env.vipsthumbnail.replace(/^libvips /, '')}` : '') +
-      `; ${runs} run${runs > 1 ? 's (median)' : ''}.`,
+      `; ${runs > 1 ? `best wall time and median CPU of ${runs} runs` : '1 run'}.`,
+  );
+  lines.push(
+    `Load average (1 min) before ${env.loadBefore[0]}, after ${env.loadAfter[0]}` +
+      (Math.max(env.loadBefore[0], env.loadAfter[0]) > 0.5
+        ? ': other work shared the cores, so wall-time figures are pessimistic; CPU s/image is much less affected.'
+        : '.'),
   );
   lines.push(
     `Settings: thumb ${settings.thumbWidth} px q${settings.quality.thumb}, blur sigma ${settings.blurSigma} q${settings.quality.blur}, ` +
@@ -284,17 +308,19 @@ async function main() {
   for (const [id, why] of Object.entries(skipped))
     lines.push(`| ${id} | skipped: ${why} | | | | | | |`);
   lines.push('');
-  lines.push('| target | measured | goal | met |');
-  lines.push('|---|---:|---:|---|');
+  lines.push('| target | images/s ratio | CPU/image ratio | goal | met (images/s) | met (CPU) |');
+  lines.push('|---|---:|---:|---:|---|---|');
   const verdicts = [];
   for (const t of TARGETS) {
     if (!rows[t.a] || !rows[t.b]) continue;
     const ratio = rows[t.a].imagesPerS / rows[t.b].imagesPerS;
     const cpuRatio = rows[t.b].cpuSPerImage / rows[t.a].cpuSPerImage;
-    const met = t.min === null ? '–' : ratio >= t.min ? 'yes' : 'no';
-    verdicts.push({ ...t, ratio, cpuRatio, met });
+    const verdict = (x) => (t.min === null ? '–' : x >= t.min ? 'yes' : 'no');
+    const met = verdict(ratio);
+    const metCpu = verdict(cpuRatio);
+    verdicts.push({ ...t, ratio, cpuRatio, met, metCpu });
     lines.push(
-      `| ${t.what} | ${fmt(ratio)}× (CPU/image ${fmt(cpuRatio)}×) | ${t.min === null ? '–' : `≥ ${t.min}×`} | ${met} |`,
+      `| ${t.what.replace(' (images/s)', '')} | ${fmt(ratio)}× | ${fmt(cpuRatio)}× | ${t.min === null ? '–' : `≥ ${t.min}×`} | ${met} | ${metCpu} |`,
     );
   }
   for (const id of ['imgproc', 'imgproc-thumb', 'imgproc-cuda']) {
@@ -302,7 +328,7 @@ async function main() {
     const met = rows[id].peakRssMiB * 1024 < RSS_LIMIT_KIB ? 'yes' : 'no';
     verdicts.push({ what: `${id} peak RSS`, peakRssMiB: rows[id].peakRssMiB, met });
     lines.push(
-      `| ${rows[id].label} peak RSS | ${fmt(rows[id].peakRssMiB, 0)} MiB | < 1024 MiB | ${met} |`,
+      `| ${rows[id].label} peak RSS | ${fmt(rows[id].peakRssMiB, 0)} MiB | | < 1024 MiB | ${met} | |`,
     );
   }
   const markdown = lines.join('\n') + '\n';

@@ -50,8 +50,11 @@ export async function loadDefaults() {
   return { source: 'built-in copy (dist/ not built)', settings: structuredClone(FALLBACK) };
 }
 
-/** `--name value` and `--flag` pairs, plus positionals. Values stay strings. */
-export function parseArgs(argv) {
+/**
+ * `--name value`, `--name=value` and `--flag`, plus positionals. Values stay strings. Names in
+ * `takesValue` always consume the next argument, even one that starts with `--`.
+ */
+export function parseArgs(argv, takesValue = ['imgproc-args', 'settings']) {
   const flags = {};
   const positionals = [];
   for (let i = 0; i < argv.length; i++) {
@@ -63,7 +66,11 @@ export function parseArgs(argv) {
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
-      else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[a.slice(2)] = argv[++i];
+      else if (
+        i + 1 < argv.length &&
+        (!argv[i + 1].startsWith('--') || takesValue.includes(a.slice(2)))
+      )
+        flags[a.slice(2)] = argv[++i];
       else flags[a.slice(2)] = true;
     } else positionals.push(a);
   }
