@@ -7,7 +7,7 @@
 // reference only, CUDACXX=/path/to/nvcc picks the CUDA compiler, IMGPROC_CUDA_ARCHITECTURES
 // overrides the CMake architecture list (e.g. "86-real" for a faster local build).
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -90,14 +90,14 @@ const started = Date.now();
 let status;
 if (optional) {
   // npm hides install output anyway: keep the whole log in a file and print one line.
-  mkdirSync(buildDir, { recursive: true });
-  const log = createWriteStream(logPath);
   const r = spawnSync(process.execPath, args, {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
-  log.end(`${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`);
+  // Written after the build: cmake-js may wipe the build folder on a failed first attempt.
+  mkdirSync(buildDir, { recursive: true });
+  writeFileSync(logPath, `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`);
   status = r.status;
 } else {
   say(`building the native addon, ${flavour}`);
