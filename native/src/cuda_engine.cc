@@ -255,6 +255,11 @@ JobTimings RunOnDevice(DeviceContext& ctx, const ImageView& source, const JobPla
   return timings;
 }
 
+// After a failed job: let work already queued finish before the next job reuses the staging buffer.
+void Drain(DeviceContext& ctx) {
+  if (ctx.ready && cudaStreamSynchronize(ctx.stream) != cudaSuccess) (void)cudaGetLastError();
+}
+
 // Frees device allocations even when a benchmark step throws.
 struct DeviceAllocations {
   std::vector<void*> pointers;
@@ -320,6 +325,10 @@ JobTimings CudaRunJob(int device, const ImageView& source, const JobPlan& plan, 
     return RunOnDevice(ctx, source, plan, outputs);
   } catch (const CudaError& e) {
     if (e.sticky()) ctx.stickyError = e.what();
+    Drain(ctx);
+    throw;
+  } catch (...) {
+    Drain(ctx);
     throw;
   }
 }
