@@ -1,4 +1,5 @@
 import { realpath } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { pick, type ProcessingOptions } from '../config/options.js';
@@ -193,7 +194,11 @@ export async function runDaemon(
     heartbeatExtra: backend.name === 'cuda' ? hb.nvidiaSmiStats(processing.gpu) : undefined,
     log,
     metrics,
-    concurrency: processing.concurrency,
+    // Each job also waits on Redis round trips: twice the cores keeps the cores busy (bench/queue.mjs).
+    concurrency:
+      pick(opts as Raw, 'concurrency') === undefined
+        ? 2 * availableParallelism()
+        : processing.concurrency,
     maxRetries: cfg.maxRetries,
     retryBaseMs: cfg.retryBaseMs,
     maxCrashes: cfg.maxCrashes,

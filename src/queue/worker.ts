@@ -417,11 +417,16 @@ export class QueueWorker {
       return blocking;
     };
     let failures = 0;
+    // At most one outcome being recorded per loop, so a slow Redis holds the loop back.
+    let recorded: Promise<void> = Promise.resolve();
     while (!this.stopping) {
       try {
         const job = await this.fetch(conn);
         failures = 0;
-        if (job) await this.process(job.raw, job.failures);
+        if (job) {
+          await recorded;
+          ({ recorded } = await this.process(job.raw, job.failures));
+        }
       } catch (err) {
         if (this.stopping) break;
         failures++;
@@ -429,9 +434,14 @@ export class QueueWorker {
         await sleep(Math.min(5000, 100 * 2 ** failures));
       }
     }
+    await recorded;
   }
 
-  private async process(raw: Buffer, failures: number): Promise<void> {
+  /**
+   * Runs the handler; once it has finished, resolves with the promise of recording the outcome,
+   * which the loop lets travel in the same round trip as its next fetch.
+   */
+  private async process(raw: Buffer, failures: number): Promise<{ recorded: Promise<void> }> {
     const seq = this.nextSeq++;
     const text = raw.toString('utf8');
     const id = jobIdOf(text) ?? '(unparsed)';
@@ -441,44 +451,57 @@ export class QueueWorker {
     this.inFlight.set(seq, { raw, id, processingKey, startedAt: Date.now() });
     this.o.metrics?.inFlight.inc();
     const log = this.log.child({ job: id });
+    let record: () => Promise<void>;
     try {
-      let result: JobResult;
-      try {
-        result = await this.o.handler(text, { attempt, workerId: this.idValue! });
-      } catch (err) {
-        await this.failed(raw, id, attempt, err, processingKey, started, log);
-        return;
-      }
-      const durationMs = performance.now() - started;
-      const { id: resultId, ...fields } = result;
-      const record = JSON.stringify({
-        id: resultId,
-        ...fields,
-        attempts: attempt,
-        durationMs: Math.round(durationMs * 10) / 10,
-        worker: this.idValue,
-        backend: this.o.backend.name,
-      });
-      const k = this.k;
-      const recorded = await this.run<number>(
-        'complete',
-        [processingKey, k.jobs, k.done, k.attempts, k.recoveries],
-        [raw, record, this.o.doneCap],
-      );
-      this.stats.jobsDone++;
-      this.o.metrics?.done.inc();
-      this.o.metrics?.duration.observe({ outcome: 'done' }, durationMs / 1000);
-      if (recorded === 1) log.info('done', { durationMs, attempt });
-      else
-        log.warn('done, but another worker had taken the job back; its result stands', {
-          durationMs,
-        });
+      const result = await this.o.handler(text, { attempt, workerId: this.idValue! });
+      record = () => this.succeeded(raw, attempt, result, processingKey, started, log);
     } catch (err) {
-      // Only Redis can fail here; the job stays in the processing list for the reaper.
-      log.error(`could not record the outcome: ${errorMessage(err)}`);
-    } finally {
-      this.inFlight.delete(seq);
-      this.o.metrics?.inFlight.dec();
+      record = () => this.failed(raw, id, attempt, err, processingKey, started, log);
+    }
+    const recorded = record()
+      .catch((err: unknown) => {
+        // Only Redis can fail here; the job stays in the processing list for the reaper.
+        log.error(`could not record the outcome: ${errorMessage(err)}`);
+      })
+      .finally(() => {
+        this.inFlight.delete(seq);
+        this.o.metrics?.inFlight.dec();
+      });
+    return { recorded };
+  }
+
+  private async succeeded(
+    raw: Buffer,
+    attempt: number,
+    result: JobResult,
+    processingKey: string,
+    started: number,
+    log: Logger,
+  ): Promise<void> {
+    const durationMs = performance.now() - started;
+    const { id: resultId, ...fields } = result;
+    const record = JSON.stringify({
+      id: resultId,
+      ...fields,
+      attempts: attempt,
+      durationMs: Math.round(durationMs * 10) / 10,
+      worker: this.idValue,
+      backend: this.o.backend.name,
+    });
+    const k = this.k;
+    const recorded = await this.run<number>(
+      'complete',
+      [processingKey, k.jobs, k.done, k.attempts, k.recoveries],
+      [raw, record, this.o.doneCap],
+    );
+    this.stats.jobsDone++;
+    this.o.metrics?.done.inc();
+    this.o.metrics?.duration.observe({ outcome: 'done' }, durationMs / 1000);
+    if (recorded === 1) log.info('done', { durationMs, attempt });
+    else {
+      log.warn('done, but another worker had taken the job back; its result stands', {
+        durationMs,
+      });
     }
   }
 
