@@ -23,6 +23,10 @@ if (flags['flat-rss']) {
   await (await import('./flat-rss.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);
 }
+if (flags.queue) {
+  await (await import('./queue.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
 if (flags['encoder-table']) {
   await (await import('./encoder-table.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);
