@@ -317,6 +317,13 @@ async function main() {
   const verdicts = [];
   for (const t of TARGETS) {
     if (!rows[t.a] || !rows[t.b]) continue;
+    const failed = [t.a, t.b].filter((id) => rows[id].problems.length);
+    if (failed.length) {
+      lines.push(
+        `| ${t.what.replace(' (images/s)', '')} | – | – | | not measured: ${failed.join(', ')} failed | |`,
+      );
+      continue;
+    }
     const ratio = rows[t.a].imagesPerS / rows[t.b].imagesPerS;
     const cpuRatio = rows[t.b].cpuSPerImage / rows[t.a].cpuSPerImage;
     const verdict = (x) => (t.min === null ? '–' : x >= t.min ? 'yes' : 'no');
@@ -328,7 +335,7 @@ async function main() {
     );
   }
   for (const id of ['imgproc', 'imgproc-thumb', 'imgproc-cuda']) {
-    if (!rows[id]) continue;
+    if (!rows[id] || rows[id].problems.length) continue;
     const met = rows[id].peakRssMiB * 1024 < RSS_LIMIT_KIB ? 'yes' : 'no';
     verdicts.push({ what: `${id} peak RSS`, peakRssMiB: rows[id].peakRssMiB, met });
     lines.push(
