@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Backend, ResampleRequest, Size } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
@@ -71,9 +71,18 @@ function insideOut(outDir: string, relPath: string): string {
 
 async function readSource(path: string): Promise<Buffer> {
   try {
+    // Reading a FIFO or a device would block forever: only regular files are read.
+    const st = await stat(path);
+    if (!st.isFile() && !st.isDirectory()) {
+      throw new ImageInputError('NOT_A_FILE', 'not a regular file (a FIFO, socket or device)');
+    }
     return await readFile(path);
   } catch (err) {
+    if (err instanceof ImageInputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') {
+      throw new ImageInputError('UNREADABLE', 'symbolic link loop', 'fix or remove the link');
+    }
     if (code === 'EISDIR') {
       throw new ImageInputError('NOT_A_FILE', 'is a folder, not an image file');
     }

@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { chmod, copyFile, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  BAD,
+  PHOTOS,
+  isRoot,
+  listFiles,
+  makeTempDir,
+  outputsOf,
+  readJson,
+  runCli,
+  writeSolid,
+  type RunResult,
+} from './helpers.js';
+
+interface ReportItem {
+  input: string;
+  status: 'processed' | 'skipped' | 'failed';
+  code?: string;
+  reason?: string;
+}
+
+/** File name → what its one failure line must say, and the report's error code. */
+const EXPECTED: Record<string, { reason: RegExp; code: string }> = {
+  'empty.jpg': { reason: /empty file/, code: 'EMPTY' },
+  'truncated.jpg': { reason: /corrupt or truncated/, code: 'CORRUPT' },
+  'truncated.png': { reason: /corrupt or truncated/, code: 'CORRUPT' },
+  'truncated.webp': { reason: /corrupt or truncated/, code: 'CORRUPT' },
+  'badcrc.png': { reason: /corrupt or truncated/, code: 'CORRUPT' },
+  'header-only.jpg': { reason: /corrupt or truncated/, code: 'CORRUPT' },
+  'zero-width.png': { reason: /corrupt or truncated/, code: 'CORRUPT' },
+  'text.jpg': { reason: /not an image/, code: 'NOT_AN_IMAGE' },
+  'bomb.png': {
+    reason: /too many pixels: 100000x100000 = 10000000000 > --max-pixels 150000/,
+    code: 'TOO_MANY_PIXELS',
+  },
+  'unsupported.tif': { reason: /unsupported format \(BMP\)/, code: 'UNSUPPORTED_FORMAT' },
+  'big.png': {
+    reason: /too many pixels: 500x400 = 200000 > --max-pixels 150000/,
+    code: 'TOO_MANY_PIXELS',
+  },
+  'folder.jpg': { reason: /folder/, code: 'NOT_A_FILE' },
+  'dangling.jpg': { reason: /not found|broken|symbolic link/i, code: 'UNREADABLE' },
+  'fifo.jpg': { reason: /not a regular file/, code: 'NOT_A_FILE' },
+  'selfloop.jpg': { reason: /symbolic link/i, code: 'UNREADABLE' },
+};
+
+let input: string;
+let out: string;
+let reportPath: string;
+let run: RunResult;
+let report: { items: ReportItem[]; summary: Record<string, number> };
+
+beforeAll(async () => {
+  const dir = await makeTempDir();
+  input = join(dir, 'in');
+  out = join(dir, 'out');
+  reportPath = join(dir, 'report.json');
+  await mkdir(input);
+  for (const f of await readdir(BAD)) await copyFile(join(BAD, f), join(input, f));
+  await writeSolid(join(input, 'big.png'), 500, 400, [9, 9, 9]);
+  await writeSolid(join(input, 'good.png'), 100, 100, [200, 30, 30]);
+  await copyFile(join(PHOTOS, 'tiny-1x1.png'), join(input, 'tiny.png'));
+  await mkdir(join(input, 'folder.jpg'));
+  await symlink(join(dir, 'nowhere.jpg'), join(input, 'dangling.jpg'));
+  await symlink('selfloop.jpg', join(input, 'selfloop.jpg'));
+  execFileSync('mkfifo', [join(input, 'fifo.jpg')]);
+  run = await runCli(
+    [input, '--out', out, '--cpu', '--max-pixels', '150000', '--report', reportPath],
+    { timeoutMs: 30_000 },
+  );
+  report = await readJson(reportPath).catch(() => ({ items: [], summary: {} }));
+});
+
+describe('bad inputs', () => {
+  it('finish the run: the good images are processed, the exit code is 3', () => {
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`2 processed, 0 skipped, ${Object.keys(EXPECTED).length} failed`);
+  });
+
+  it('write no output for a bad input, only for the good ones', async () => {
+    expect(await listFiles(out)).toEqual([...outputsOf('good'), ...outputsOf('tiny')].sort());
+  });
+
+  for (const [file, { reason }] of Object.entries(EXPECTED)) {
+    it(`${file}: one line naming the file and the reason`, () => {
+      const lines = run.stderr.split('\n').filter((l) => l.startsWith('✗') && l.includes(file));
+      expect(lines, run.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(reason);
+    });
+  }
+
+  it('are listed in --report with their status, code and reason', () => {
+    const byName = new Map(report.items.map((i) => [i.input.split('/').pop()!, i]));
+    for (const [file, { code }] of Object.entries(EXPECTED)) {
+      expect(byName.get(file), file).toMatchObject({ status: 'failed', code });
+      expect(byName.get(file)!.reason, file).toBeTruthy();
+    }
+    expect(byName.get('good.png')).toMatchObject({ status: 'processed' });
+    expect(report.items).toHaveLength(Object.keys(EXPECTED).length + 2);
+    expect(report.summary).toMatchObject({ processed: 2, failed: Object.keys(EXPECTED).length });
+  });
+
+  it('refuse decompression bombs under the default --max-pixels too', async () => {
+    const r = await runCli([join(BAD, 'bomb.png'), '--out', await makeTempDir(), '--cpu']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(
+      /bomb\.png: too many pixels: 100000x100000 = 10000000000 > --max-pixels 100000000/,
+    );
+  });
+
+  it.skipIf(isRoot)(
+    'an unreadable file gets a permission line (not testable as root: root reads every file)',
+    async () => {
+      const dir = await makeTempDir();
+      const locked = join(dir, 'locked.jpg');
+      await copyFile(join(PHOTOS, 'small-200x150.jpg'), locked);
+      await chmod(locked, 0o000);
+      const r = await runCli([locked, '--out', join(dir, 'out'), '--cpu']);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/locked\.jpg: permission denied/);
+    },
+  );
+});
+
+describe('fatal conditions exit 1', () => {
+  it('--out is an existing regular file', async () => {
+    const file = join(await makeTempDir(), 'not-a-folder');
+    await writeFile(file, 'x');
+    const r = await runCli([join(PHOTOS, 'tiny-1x1.png'), '--out', file, '--cpu']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot create output folder .*not-a-folder/);
+  });
+
+  it('--out lies under a regular file', async () => {
+    const file = join(await makeTempDir(), 'plain');
+    await writeFile(file, 'x');
+    const r = await runCli([join(PHOTOS, 'tiny-1x1.png'), '--out', join(file, 'sub'), '--cpu']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/plain\/sub/);
+  });
+});
