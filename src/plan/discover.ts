@@ -1,6 +1,6 @@
 import fg from 'fast-glob';
 import { realpath, stat } from 'node:fs/promises';
-import { basename, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 
 /** One input found on disk: its path, and the relative path its outputs mirror under --out. */
@@ -31,7 +31,8 @@ function globBase(pattern: string): string {
   const parts = pattern.replace(/\\/g, '/').split('/');
   const base: string[] = [];
   for (const part of parts) {
-    if (isGlob(part)) break;
+    // An absolute pattern starts with an empty part, which fast-glob refuses to look at.
+    if (part !== '' && isGlob(part)) break;
     base.push(part);
   }
   return base.join('/') || '.';
@@ -49,6 +50,15 @@ async function walk(root: string, patterns: string[]): Promise<FoundInput[]> {
     unique: true,
   });
   return entries.map((rel) => ({ path: resolve(root, rel), relPath: rel }));
+}
+
+/** Where an entry really is: its real path, or for a broken link its real folder and its name. */
+async function identity(path: string): Promise<string | undefined> {
+  const real = await realpath(path).catch(() => undefined);
+  if (real !== undefined) return real;
+  // A folder that does not resolve was only reached by going round a symlink loop: skip it.
+  const dir = await realpath(dirname(path)).catch(() => undefined);
+  return dir === undefined ? undefined : join(dir, basename(path));
 }
 
 /**
@@ -85,11 +95,16 @@ export async function discoverInputs(
   }
 
   // One entry per real file: symlink loops and overlapping arguments must not process it twice.
+  // The shallowest path keeps the name, whatever order the walk returned them in.
+  const depth = (p: string) => p.split(sep).length;
+  found.sort(
+    (a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
   const seen = new Set<string>();
   const inputs: FoundInput[] = [];
   for (const item of found) {
-    const real = await realpath(item.path).catch(() => item.path);
-    if (seen.has(real)) continue;
+    const real = await identity(item.path);
+    if (real === undefined || seen.has(real)) continue;
     seen.add(real);
     inputs.push(item);
   }
