@@ -6,6 +6,7 @@
 //   npm run bench -- --backend cuda [--corpus DIR] [--limit N]     imgproc on the GPU vs --cpu
 //   npm run bench -- --flat-rss [--count 5000]                      memory over a long run
 //   npm run bench -- --encoder-table [--corpus DIR] [--limit N]     WebP quality/effort table
+//   npm run bench -- --stages [--corpus DIR] [--limit N]            CPU time per pipeline stage
 //
 // Results: a markdown table on stdout, and JSON + markdown under bench/results/.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -25,6 +26,10 @@ if (flags['flat-rss']) {
 }
 if (flags.queue) {
   await (await import('./queue.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
+if (flags.stages) {
+  await (await import('./stages.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);
 }
 if (flags['encoder-table']) {
