@@ -18,12 +18,16 @@ export function resolveCorpus(flagValue) {
   }
   if (existsSync(CORPUS_SCRIPT)) {
     process.stderr.write(`bench: corpus from ${CORPUS_SCRIPT} (first run downloads it with apt)\n`);
-    const dir = execFileSync('bash', [CORPUS_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] })
-      .toString()
-      .trim()
-      .split('\n')
-      .pop();
-    if (dir && existsSync(dir)) return dir;
+    try {
+      const dir = execFileSync('bash', [CORPUS_SCRIPT], { stdio: ['ignore', 'pipe', 'inherit'] })
+        .toString()
+        .trim()
+        .split('\n')
+        .pop();
+      if (dir && existsSync(dir)) return dir;
+    } catch {
+      process.stderr.write('bench: the corpus script failed (see above)\n');
+    }
   }
   throw new Error(
     'no benchmark corpus. Give a folder of photos with --corpus DIR or IMGPROC_BENCH_CORPUS=DIR, ' +
