@@ -3,7 +3,8 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { selectBackend } from '../backends/select.js';
-import { resolveProcessingOptions, type RawOptions } from '../config/options.js';
+import { envName, pick, resolveProcessingOptions, type RawOptions } from '../config/options.js';
+import { parseBoolean } from '../config/validate.js';
 import { ImageInputError, UsageError, errorMessage } from '../errors.js';
 import { sweepTempFiles, writeAtomic } from '../pipeline/atomic-write.js';
 import { processImage } from '../pipeline/process-image.js';
@@ -29,8 +30,10 @@ function shown(path: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
-function bool(v: unknown): boolean {
-  return v === true || v === 'true' || v === '1';
+/** A switch from its flag, else from IMGPROC_<NAME> in the environment. */
+function flag(raw: RawOptions, key: string): boolean {
+  const v = pick(raw, key);
+  return typeof v === 'string' ? parseBoolean(envName(key), v) : v === true;
 }
 
 /** libvips threads per image: the cores shared among the images in flight, at least one. */
@@ -40,9 +43,10 @@ function tuneSharp(concurrency: number): void {
 }
 
 export async function runBatch(inputs: string[], raw: RawOptions): Promise<number> {
-  const quiet = bool(raw.quiet);
-  const json = bool(raw.json);
-  const reporter = new Reporter({ quiet, progress: raw.progress !== false });
+  const quiet = flag(raw, 'quiet');
+  const json = flag(raw, 'json');
+  const progress = raw.progress !== false && !flag({}, 'noProgress');
+  const reporter = new Reporter({ quiet, progress });
   const processing = resolveProcessingOptions(raw);
   const manifest = typeof raw.manifest === 'string' ? raw.manifest : undefined;
   if (inputs.length === 0 && !manifest) {
@@ -52,9 +56,10 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
     throw new UsageError('missing --out DIR: the folder where outputs are written');
   }
   const outDir = resolve(raw.out);
-  const dryRun = bool(raw.dryRun);
-  const failFast = bool(raw.failFast);
-  const reportPath = typeof raw.report === 'string' ? resolve(raw.report) : undefined;
+  const dryRun = flag(raw, 'dryRun');
+  const failFast = flag(raw, 'failFast');
+  const report = pick(raw, 'report');
+  const reportPath = typeof report === 'string' && report !== '' ? resolve(report) : undefined;
 
   const plan = await planBatch({ inputs, manifest, outDir, processing });
   for (const c of plan.collisions) {
