@@ -1,9 +1,16 @@
 #!/usr/bin/env node
 'use strict';
-// sharp's work runs on libuv's pool, which is sized once, on first use: set it before anything async.
+// sharp's work runs on libuv's pool, which is sized once, on first use: size it before anything
+// async runs, for the images in flight (-j/--concurrency) times the three encodes each may run.
 if (!process.env.UV_THREADPOOL_SIZE) {
+  const args = process.argv.slice(2);
+  let inFlight = Number(process.env.IMGPROC_CONCURRENCY) || 0;
+  for (let i = 0; i < args.length; i++) {
+    const m = /^(?:-j|--concurrency)(?:=(.*))?$/.exec(args[i]);
+    if (m) inFlight = Number(m[1] ?? args[i + 1]) || inFlight;
+  }
   const cores = require('node:os').availableParallelism();
-  process.env.UV_THREADPOOL_SIZE = String(Math.max(4, cores * 3));
+  process.env.UV_THREADPOOL_SIZE = String(Math.min(1024, Math.max(4, (inFlight || cores) * 3)));
 }
 import('../dist/cli/main.js').catch((err) => {
   process.stderr.write(`imgproc: cannot start: ${err && err.message ? err.message : err}\n`);
