@@ -71,7 +71,7 @@ beforeAll(async () => {
     [input, '--out', out, '--cpu', '--max-pixels', '150000', '--report', reportPath],
     { timeoutMs: 30_000 },
   );
-  report = await readJson(reportPath).catch(() => ({ items: [], summary: {} }));
+  report = await readJson<typeof report>(reportPath).catch(() => ({ items: [], summary: {} }));
 });
 
 describe('bad inputs', () => {

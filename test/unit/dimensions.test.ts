@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { fitInside, scaledSize, thumbSize } from '../../src/pipeline/dimensions.js';
+
+const size = (width: number, height: number) => ({ width, height });
+
+describe('thumbSize', () => {
+  it('scales to the target width and keeps the aspect ratio', () => {
+    expect(thumbSize(size(4032, 3024), 256)).toEqual(size(256, 192));
+    expect(thumbSize(size(1920, 1080), 256)).toEqual(size(256, 144));
+    expect(thumbSize(size(900, 1200), 256)).toEqual(size(256, 341));
+  });
+
+  it('rounds the height to the nearest pixel', () => {
+    expect(thumbSize(size(480, 320), 256)).toEqual(size(256, 171)); // 170.67
+    expect(thumbSize(size(300, 200), 100)).toEqual(size(100, 67)); // 66.67
+    expect(thumbSize(size(1000, 333), 256)).toEqual(size(256, 85)); // 85.25
+  });
+
+  it('never enlarges: narrower or equal sources keep their size', () => {
+    expect(thumbSize(size(200, 150), 256)).toEqual(size(200, 150));
+    expect(thumbSize(size(256, 4000), 256)).toEqual(size(256, 4000));
+    expect(thumbSize(size(8, 2000), 256)).toEqual(size(8, 2000));
+    expect(thumbSize(size(1, 1), 256)).toEqual(size(1, 1));
+  });
+
+  it('never goes below 1 px, even for extreme ratios', () => {
+    expect(thumbSize(size(2000, 8), 256)).toEqual(size(256, 1));
+    expect(thumbSize(size(100000, 1), 256)).toEqual(size(256, 1));
+    expect(thumbSize(size(16383, 2), 1)).toEqual(size(1, 1));
+  });
+
+  it('returns a fresh object, not the source', () => {
+    const src = size(100, 100);
+    const out = thumbSize(src, 256);
+    expect(out).not.toBe(src);
+  });
+});
+
+describe('scaledSize', () => {
+  it('halves each side for the default low-quality scale', () => {
+    expect(scaledSize(size(1600, 1200), 0.5)).toEqual(size(800, 600));
+    expect(scaledSize(size(201, 151), 0.5)).toEqual(size(101, 76)); // .5 rounds up
+  });
+
+  it('keeps at least 1 px on each side', () => {
+    expect(scaledSize(size(1, 1), 0.5)).toEqual(size(1, 1));
+    expect(scaledSize(size(2000, 1), 0.5)).toEqual(size(1000, 1));
+    expect(scaledSize(size(3, 3), 0.01)).toEqual(size(1, 1));
+  });
+
+  it('never enlarges: a scale of 1 or more keeps the size', () => {
+    expect(scaledSize(size(640, 480), 1)).toEqual(size(640, 480));
+    expect(scaledSize(size(640, 480), 2)).toEqual(size(640, 480));
+  });
+
+  it('scales both sides by the same factor', () => {
+    expect(scaledSize(size(1000, 10), 0.25)).toEqual(size(250, 3)); // 2.5 rounds to 3
+    expect(scaledSize(size(10, 1000), 0.1)).toEqual(size(1, 100));
+  });
+});
+
+describe('fitInside', () => {
+  it('fits the longer side in the box, aspect kept', () => {
+    expect(fitInside(size(1600, 1200), 64)).toEqual(size(64, 48));
+    expect(fitInside(size(1200, 1600), 64)).toEqual(size(48, 64));
+    expect(fitInside(size(1000, 1000), 64)).toEqual(size(64, 64));
+  });
+
+  it('never enlarges', () => {
+    expect(fitInside(size(40, 30), 64)).toEqual(size(40, 30));
+    expect(fitInside(size(64, 10), 64)).toEqual(size(64, 10));
+  });
+
+  it('keeps at least 1 px for extreme ratios', () => {
+    expect(fitInside(size(2000, 8), 64)).toEqual(size(64, 1));
+    expect(fitInside(size(8, 2000), 64)).toEqual(size(1, 64));
+    expect(fitInside(size(100000, 1), 16)).toEqual(size(16, 1));
+  });
+});

@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_OUTPUT_OPTIONS,
+  envName,
+  parseQuality,
+  resolveProcessingOptions,
+} from '../../src/config/options.js';
+import { UsageError } from '../../src/errors.js';
+
+/** Message shape shared by every validation error. */
+const shape = (name: string, value: string) =>
+  new RegExp(
+    `^Expected .+ for ${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} but received "${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"$`,
+  );
+
+function usageError(fn: () => unknown): UsageError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return err as UsageError;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('parseQuality', () => {
+  it('sets all three outputs from one number', () => {
+    expect(parseQuality('75')).toEqual({ thumb: 75, blur: 75, lq: 75 });
+    expect(parseQuality(' 1 ')).toEqual({ thumb: 1, blur: 1, lq: 1 });
+    expect(parseQuality('100')).toEqual({ thumb: 100, blur: 100, lq: 100 });
+  });
+
+  it('sets only the named outputs, the rest from the base', () => {
+    expect(parseQuality('thumb=82,lq=45')).toEqual({ thumb: 82, blur: 60, lq: 45 });
+    expect(parseQuality(' blur = 10 ')).toEqual({ thumb: 80, blur: 10, lq: 50 });
+    expect(parseQuality('lq=5', { thumb: 1, blur: 2, lq: 3 })).toEqual({
+      thumb: 1,
+      blur: 2,
+      lq: 5,
+    });
+  });
+
+  it('does not change the base object', () => {
+    const base = { thumb: 1, blur: 2, lq: 3 };
+    parseQuality('thumb=9', base);
+    expect(base).toEqual({ thumb: 1, blur: 2, lq: 3 });
+    expect(DEFAULT_OUTPUT_OPTIONS.quality).toEqual({ thumb: 80, blur: 60, lq: 50 });
+  });
+
+  it('refuses out-of-range, fractional and unknown values with one message shape', () => {
+    expect(usageError(() => parseQuality('0')).message).toBe(
+      'Expected an integer between 1 and 100 for quality but received "0"',
+    );
+    expect(usageError(() => parseQuality('101')).message).toMatch(shape('quality', '101'));
+    expect(usageError(() => parseQuality('80.5')).message).toMatch(
+      /for quality output but received "80.5"/,
+    );
+    expect(usageError(() => parseQuality('thumb=0')).message).toBe(
+      'Expected an integer between 1 and 100 for quality of thumb but received "0"',
+    );
+    expect(usageError(() => parseQuality('big=5')).message).toBe(
+      'Expected one of thumb, blur, lq for quality output but received "big"',
+    );
+    expect(usageError(() => parseQuality('thumb=')).message).toMatch(shape('quality of thumb', ''));
+    expect(usageError(() => parseQuality('')).message).toMatch(
+      /for quality output but received ""/,
+    );
+  });
+});
+
+describe('envName', () => {
+  it('maps camelCase flags to IMGPROC_SNAKE_CASE', () => {
+    expect(envName('thumbWidth')).toBe('IMGPROC_THUMB_WIDTH');
+    expect(envName('quality')).toBe('IMGPROC_QUALITY');
+    expect(envName('maxPixels')).toBe('IMGPROC_MAX_PIXELS');
+    expect(envName('dryRun')).toBe('IMGPROC_DRY_RUN');
+  });
+});
+
+describe('resolveProcessingOptions', () => {
+  it('uses the documented defaults when neither flag nor environment is set', () => {
+    const o = resolveProcessingOptions({}, {});
+    expect(o.ops).toEqual(['thumb', 'blur', 'lq', 'gradient']);
+    expect(o.output).toEqual({
+      thumbWidth: 256,
+      blurSigma: 6,
+      lqScale: 0.5,
+      quality: { thumb: 80, blur: 60, lq: 50 },
+      effort: 4,
+      paletteSize: 6,
+      keepMetadata: false,
+    });
+    expect(o.maxPixels).toBe(DEFAULT_MAX_PIXELS);
+    expect(o.concurrency).toBeGreaterThanOrEqual(1);
+    expect(o.force).toBe(false);
+    expect(o.backend).toBe('auto');
+    expect(o.gpu).toBe(0);
+    expect(o.gpuTimeoutMs).toBe(30_000);
+  });
+
+  it('reads every option from IMGPROC_* when no flag is given', () => {
+    const o = resolveProcessingOptions(
+      {},
+      {
+        IMGPROC_OPS: 'thumb,lq',
+        IMGPROC_THUMB_WIDTH: '100',
+        IMGPROC_BLUR_SIGMA: '2.5',
+        IMGPROC_LQ_SCALE: '0.25',
+        IMGPROC_QUALITY: 'thumb=30',
+        IMGPROC_EFFORT: '6',
+        IMGPROC_PALETTE_SIZE: '3',
+        IMGPROC_KEEP_METADATA: 'yes',
+        IMGPROC_CONCURRENCY: '3',
+        IMGPROC_MAX_PIXELS: '1000',
+        IMGPROC_FORCE: '1',
+        IMGPROC_BACKEND: 'cpu',
+        IMGPROC_GPU: '1',
+        IMGPROC_GPU_TIMEOUT: '2.5',
+      },
+    );
+    expect(o).toEqual({
+      ops: ['thumb', 'lq'],
+      output: {
+        thumbWidth: 100,
+        blurSigma: 2.5,
+        lqScale: 0.25,
+        quality: { thumb: 30, blur: 60, lq: 50 },
+        effort: 6,
+        paletteSize: 3,
+        keepMetadata: true,
+      },
+      maxPixels: 1000,
+      concurrency: 3,
+      force: true,
+      backend: 'cpu',
+      gpu: 1,
+      gpuTimeoutMs: 2500,
+    });
+  });
+
+  it('flag > environment > default', () => {
+    const env = { IMGPROC_THUMB_WIDTH: '100', IMGPROC_EFFORT: '1', IMGPROC_OPS: 'lq' };
+    const o = resolveProcessingOptions({ thumbWidth: '50', ops: 'thumb' }, env);
+    expect(o.output.thumbWidth).toBe(50);
+    expect(o.ops).toEqual(['thumb']);
+    expect(o.output.effort).toBe(1);
+    expect(o.output.blurSigma).toBe(6);
+  });
+
+  it('a boolean flag beats a false environment value', () => {
+    expect(resolveProcessingOptions({ force: true }, { IMGPROC_FORCE: '0' }).force).toBe(true);
+    expect(resolveProcessingOptions({}, { IMGPROC_FORCE: 'off' }).force).toBe(false);
+  });
+
+  it('--cpu (or IMGPROC_CPU) means backend cpu, and contradicting it is a usage error', () => {
+    expect(resolveProcessingOptions({ cpu: true }, {}).backend).toBe('cpu');
+    expect(resolveProcessingOptions({}, { IMGPROC_CPU: 'true' }).backend).toBe('cpu');
+    expect(resolveProcessingOptions({ cpu: true, backend: 'cpu' }, {}).backend).toBe('cpu');
+    expect(
+      usageError(() => resolveProcessingOptions({ cpu: true, backend: 'cuda' }, {})).message,
+    ).toMatch(/--cpu contradicts --backend cuda/);
+  });
+
+  it('deduplicates --ops and keeps their order', () => {
+    expect(resolveProcessingOptions({ ops: 'lq, thumb,lq' }, {}).ops).toEqual(['lq', 'thumb']);
+  });
+
+  const invalid: Array<[string, Record<string, string>, string, string]> = [
+    ['ops', { ops: 'foo' }, 'ops', 'foo'],
+    ['empty ops', { ops: ',' }, 'ops', ','],
+    ['thumb width 0', { thumbWidth: '0' }, 'thumb-width', '0'],
+    ['thumb width too big', { thumbWidth: '16384' }, 'thumb-width', '16384'],
+    ['thumb width not a number', { thumbWidth: '12px' }, 'thumb-width', '12px'],
+    ['blur sigma', { blurSigma: '0.1' }, 'blur-sigma', '0.1'],
+    ['lq scale 0', { lqScale: '0' }, 'lq-scale', '0'],
+    ['lq scale > 1', { lqScale: '1.01' }, 'lq-scale', '1.01'],
+    ['effort', { effort: '9' }, 'effort', '9'],
+    ['effort fractional', { effort: '2.5' }, 'effort', '2.5'],
+    ['palette size', { paletteSize: '0' }, 'palette-size', '0'],
+    ['concurrency', { concurrency: '0' }, 'concurrency', '0'],
+    ['max pixels', { maxPixels: '-1' }, 'max-pixels', '-1'],
+    ['backend', { backend: 'gpu' }, 'backend', 'gpu'],
+    ['keep metadata', { keepMetadata: 'perhaps' }, 'keep-metadata', 'perhaps'],
+    ['gpu timeout', { gpuTimeout: '0' }, 'gpu-timeout (seconds)', '0'],
+  ];
+  for (const [what, raw, name, value] of invalid) {
+    it(`refuses an invalid ${what}: "Expected ... for ${name} but received "${value}""`, () => {
+      expect(usageError(() => resolveProcessingOptions(raw, {})).message).toMatch(
+        shape(name, value),
+      );
+      // The same value from the environment gets the same message.
+      const [key] = Object.keys(raw) as [string];
+      expect(
+        usageError(() => resolveProcessingOptions({}, { [envName(key)]: value })).message,
+      ).toMatch(shape(name, value));
+    });
+  }
+
+  it('names the valid values or range in the message', () => {
+    expect(usageError(() => resolveProcessingOptions({ backend: 'gpu' }, {})).message).toBe(
+      'Expected one of auto, cuda, cpu for backend but received "gpu"',
+    );
+    expect(usageError(() => resolveProcessingOptions({ effort: '9' }, {})).message).toBe(
+      'Expected an integer between 0 and 6 for effort but received "9"',
+    );
+    expect(usageError(() => resolveProcessingOptions({ lqScale: '2' }, {})).message).toBe(
+      'Expected a number greater than 0 and at most 1 for lq-scale but received "2"',
+    );
+    expect(usageError(() => resolveProcessingOptions({ ops: 'foo' }, {})).message).toBe(
+      'Expected one of thumb, blur, lq, gradient for ops but received "foo"',
+    );
+  });
+});
