@@ -21,16 +21,14 @@ if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
 }
 
 const tempDirs: string[] = [];
-let cleanupRegistered = false;
+
+// Registered at import, while the test file is being collected: hooks added later are ignored.
+afterAll(async () => {
+  await Promise.all(tempDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
 
 /** A fresh folder under the OS temp dir, removed after the calling test file. */
 export async function makeTempDir(prefix = 'imgproc-e2e-'): Promise<string> {
-  if (!cleanupRegistered) {
-    cleanupRegistered = true;
-    afterAll(async () => {
-      await Promise.all(tempDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-    });
-  }
   const dir = await mkdtemp(join(tmpdir(), prefix));
   tempDirs.push(dir);
   return dir;
