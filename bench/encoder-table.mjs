@@ -146,8 +146,8 @@ export async function main(flags) {
   sharp.concurrency(1);
   sharp.cache(false);
   const grid = [
-    ...QUALITIES.map((q) => ({ sweep: 'quality', q: () => q, e: s.effort })),
-    ...EFFORTS.map((e) => ({ sweep: 'effort', q: (name) => s.quality[name], e })),
+    ...QUALITIES.map((q) => ({ sweep: 'quality', q: () => q, e: (name) => s.effort[name] })),
+    ...EFFORTS.map((e) => ({ sweep: 'effort', q: (name) => s.quality[name], e: () => e })),
   ];
   const totals = {};
   for (const [i, file] of files.entries()) {
@@ -155,13 +155,13 @@ export async function main(flags) {
     const refs = await references(file, s);
     for (const name of ['thumb', 'blur', 'lq']) {
       for (const g of grid) {
-        const key = `${name}|${g.sweep}|${g.q(name)}|${g.e}`;
-        const r = await encodeAndScore(refs[name], g.q(name), g.e);
+        const key = `${name}|${g.sweep}|${g.q(name)}|${g.e(name)}`;
+        const r = await encodeAndScore(refs[name], g.q(name), g.e(name));
         const t = (totals[key] ??= {
           name,
           sweep: g.sweep,
           quality: g.q(name),
-          effort: g.e,
+          effort: g.e(name),
           n: 0,
           bytes: 0,
           ms: 0,
@@ -180,20 +180,20 @@ export async function main(flags) {
   const lines = [
     `${files.length} images from ${corpus}; sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, ` +
       `libwebp ${sharp.versions.webp}; one libvips thread. Defaults now (${source}): ` +
-      `thumb q${s.quality.thumb}, blur q${s.quality.blur}, lq q${s.quality.lq}, effort ${s.effort}. ` +
+      `thumb q${s.quality.thumb}, blur q${s.quality.blur}, lq q${s.quality.lq}, effort thumb ${s.effort.thumb}, blur ${s.effort.blur}, lq ${s.effort.lq}. ` +
       'Bytes and encode CPU time are per image (mean); PSNR over all channels, SSIM on luma (8x8 blocks), means.',
   ];
   for (const name of ['thumb', 'blur', 'lq']) {
     for (const sweep of ['quality', 'effort']) {
       lines.push('');
       lines.push(
-        `**${name}**, ${sweep === 'quality' ? `quality sweep at effort ${s.effort}` : `effort sweep at quality ${s.quality[name]}`}`,
+        `**${name}**, ${sweep === 'quality' ? `quality sweep at effort ${s.effort[name]}` : `effort sweep at quality ${s.quality[name]}`}`,
       );
       lines.push('');
       lines.push('| quality | effort | KiB/image | encode CPU ms/image | PSNR dB | SSIM |');
       lines.push('|---:|---:|---:|---:|---:|---:|');
       for (const t of Object.values(totals).filter((x) => x.name === name && x.sweep === sweep)) {
-        const isDefault = t.quality === s.quality[name] && t.effort === s.effort;
+        const isDefault = t.quality === s.quality[name] && t.effort === s.effort[name];
         lines.push(
           `| ${t.quality}${isDefault ? ' (default)' : ''} | ${t.effort} | ${(t.bytes / t.n / 1024).toFixed(2)} | ` +
             `${(t.ms / t.n).toFixed(1)} | ${(t.psnr / t.n).toFixed(2)} | ${(t.ssim / t.n).toFixed(4)} |`,

@@ -17,7 +17,7 @@ if (!inputDir || !outDir) {
 }
 const s = await settingsFromFlags(flags);
 const limit = pLimit(Number(flags.concurrency ?? availableParallelism()));
-const webp = (quality) => ({ quality, effort: s.effort });
+const webp = (name) => ({ quality: s.quality[name], effort: s.effort[name] });
 
 let failed = 0;
 await Promise.all(
@@ -33,13 +33,13 @@ await Promise.all(
           sharp(file)
             .rotate()
             .resize({ width: s.thumbWidth, withoutEnlargement: true })
-            .webp(webp(s.quality.thumb))
+            .webp(webp('thumb'))
             .toFile(`${stem}_thumb.webp`),
           sharp(file)
             .rotate()
             .resize({ width: s.thumbWidth, withoutEnlargement: true })
             .blur(s.blurSigma)
-            .webp(webp(s.quality.blur))
+            .webp(webp('blur'))
             .toFile(`${stem}_blur.webp`),
           sharp(file)
             .rotate()
@@ -48,7 +48,7 @@ await Promise.all(
               height: Math.max(1, Math.round(height * s.lqScale)),
               fit: 'fill',
             })
-            .webp(webp(s.quality.lq))
+            .webp(webp('lq'))
             .toFile(`${stem}_lq.webp`),
         ]);
       } catch (err) {

@@ -301,7 +301,7 @@ async function main() {
   );
   lines.push(
     `Settings: thumb ${settings.thumbWidth} px q${settings.quality.thumb}, blur sigma ${settings.blurSigma} q${settings.quality.blur}, ` +
-      `lq ${settings.lqScale * 100}% q${settings.quality.lq}, WebP effort ${settings.effort} (${settingsSource}).`,
+      `lq ${settings.lqScale * 100}% q${settings.quality.lq}, WebP effort thumb ${settings.effort.thumb}, blur ${settings.effort.blur}, lq ${settings.effort.lq} (${settingsSource}).`,
   );
   lines.push('');
   lines.push(

@@ -28,7 +28,7 @@ sharp.cache(false);
 
 const s = await settingsFromFlags(flags);
 const limit = pLimit(parallel);
-const webp = (quality) => ({ quality, effort: s.effort });
+const webp = (name) => ({ quality: s.quality[name], effort: s.effort[name] });
 const area = (z) => z.width * z.height;
 
 function sizes(width, height) {
@@ -67,16 +67,14 @@ async function processOne(file) {
           .raw()
           .toBuffer({ resolveWithObject: true });
   await mkdir(path.dirname(stem), { recursive: true });
-  const save = async (name, img, quality, blur) => {
+  const save = async (name, img, blur) => {
     let p = raw(img.data, img.info);
     if (blur) p = p.blur(s.blurSigma);
-    await writeFile(`${stem}_${name}.webp`, await p.webp(webp(quality)).toBuffer());
+    await writeFile(`${stem}_${name}.webp`, await p.webp(webp(name)).toBuffer());
   };
   await Promise.all([
-    derive(z.lq).then((lq) => save('lq', lq, s.quality.lq)),
-    derive(z.thumb).then((t) =>
-      Promise.all([save('thumb', t, s.quality.thumb), save('blur', t, s.quality.blur, true)]),
-    ),
+    derive(z.lq).then((lq) => save('lq', lq)),
+    derive(z.thumb).then((t) => Promise.all([save('thumb', t), save('blur', t, true)])),
   ]);
 }
 

@@ -29,7 +29,7 @@ for (const { f, bytes } of files.sort((a, b) => b.bytes - a.bytes)) {
   least.files.push(f);
 }
 
-const target = `${outDir}/%s_thumb.webp[Q=${s.quality.thumb},effort=${s.effort},strip]`;
+const target = `${outDir}/%s_thumb.webp[Q=${s.quality.thumb},effort=${s.effort.thumb},strip]`;
 const codes = await Promise.all(
   shares
     .filter((share) => share.files.length)

@@ -21,7 +21,7 @@ const FALLBACK = {
   blurSigma: 6,
   lqScale: 0.5,
   quality: { thumb: 80, blur: 60, lq: 50 },
-  effort: 4,
+  effort: { thumb: 4, blur: 4, lq: 2 },
 };
 
 /**
@@ -40,7 +40,10 @@ export async function loadDefaults() {
           blurSigma: d.blurSigma,
           lqScale: d.lqScale,
           quality: { ...d.quality },
-          effort: d.effort,
+          effort:
+            typeof d.effort === 'number'
+              ? { thumb: d.effort, blur: d.effort, lq: d.effort }
+              : { ...d.effort },
         },
       };
     } catch {

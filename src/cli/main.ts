@@ -38,8 +38,8 @@ function buildProgram(): Command {
       `WebP quality, one number or per output (default: thumb=${d.quality.thumb},blur=${d.quality.blur},lq=${d.quality.lq})`,
     )
     .option(
-      '--effort <0-6>',
-      `WebP encoder effort: higher is smaller and slower (default: ${d.effort})`,
+      '--effort <e>',
+      `WebP effort 0-6, one number or per output; higher is smaller and slower (default: thumb=${d.effort.thumb},blur=${d.effort.blur},lq=${d.effort.lq})`,
     )
     .option('--palette-size <n>', `colours in the sidecar palette (default: ${d.paletteSize})`)
     .option('--keep-metadata', 'keep EXIF and XMP in outputs (default: stripped)')

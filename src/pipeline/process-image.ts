@@ -150,7 +150,7 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
         if (!image) throw new Error(`backend ${ctx.backend.name} returned no ${name} image`);
         const webp = await encodeWebp(image, {
           quality: task.options.quality[name],
-          effort: task.options.effort,
+          effort: task.options.effort[name],
         });
         return { name, image, webp: addWebpMetadata(webp, metadata) };
       }),

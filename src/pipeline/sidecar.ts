@@ -13,7 +13,7 @@ export function optionsHash(ops: readonly OpName[], options: OutputOptions): str
     blurSigma: options.blurSigma,
     lqScale: options.lqScale,
     quality: { thumb: options.quality.thumb, blur: options.quality.blur, lq: options.quality.lq },
-    effort: options.effort,
+    effort: { thumb: options.effort.thumb, blur: options.effort.blur, lq: options.effort.lq },
     paletteSize: options.paletteSize,
     keepMetadata: options.keepMetadata,
   };

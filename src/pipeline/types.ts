@@ -10,7 +10,7 @@ export interface OutputOptions {
   blurSigma: number;
   lqScale: number;
   quality: Record<ImageOutputName, number>;
-  effort: number;
+  effort: Record<ImageOutputName, number>;
   paletteSize: number;
   keepMetadata: boolean;
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { resolveOps, resolveOutputOptions, type RawOptions } from '../config/options.js';
+import { jobOptionOverrides, resolveOps, resolveOutputOptions } from '../config/options.js';
 import { FatalError, errorMessage } from '../errors.js';
 import type { OpName, OutputOptions } from '../pipeline/types.js';
 import { checkJobId } from './naming.js';
@@ -57,20 +57,7 @@ function parseEntry(
       job.ops = resolveOps({ ops: entry.ops.join(',') }, {});
     }
     if (entry.options !== undefined) {
-      if (typeof entry.options !== 'object' || entry.options === null) {
-        return { where, reason: '"options" must be an object like {"thumbWidth": 320}' };
-      }
-      const raw: RawOptions = {};
-      for (const [k, v] of Object.entries(entry.options as Record<string, unknown>)) {
-        if (typeof v === 'object' && v !== null && k === 'quality') {
-          raw.quality = Object.entries(v as Record<string, unknown>)
-            .map(([o, q]) => `${o}=${String(q)}`)
-            .join(',');
-        } else {
-          raw[k] = typeof v === 'boolean' ? v : String(v);
-        }
-      }
-      job.options = resolveOutputOptions(raw, defaults, {});
+      job.options = resolveOutputOptions(jobOptionOverrides(entry.options), defaults, {});
     }
   } catch (err) {
     return { where, reason: errorMessage(err) };

@@ -4,8 +4,8 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import {
   resolveOps,
   resolveOutputOptions,
+  jobOptionOverrides,
   type ProcessingOptions,
-  type RawOptions,
 } from '../config/options.js';
 import { ImageInputError, errorMessage } from '../errors.js';
 import type { ImageTask, OpName } from '../pipeline/types.js';
@@ -25,16 +25,6 @@ export interface QueueJob {
 }
 
 export const DEFAULT_OUT = 'processed';
-
-const OPTION_KEYS = [
-  'thumbWidth',
-  'blurSigma',
-  'lqScale',
-  'quality',
-  'effort',
-  'paletteSize',
-  'keepMetadata',
-] as const;
 
 function badJob(message: string): ImageInputError {
   return new ImageInputError('BAD_JOB', message, 'fix the producer that wrote this job');
@@ -103,25 +93,6 @@ export function jobIdOf(raw: string): string | undefined {
   }
 }
 
-function overridesOf(options: Record<string, unknown>): RawOptions {
-  const raw: RawOptions = {};
-  for (const [k, v] of Object.entries(options)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(k)) {
-      throw badJob(`unknown option "${k}"; valid options are ${OPTION_KEYS.join(', ')}`);
-    }
-    if (k === 'quality' && typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      raw.quality = Object.entries(v as Record<string, unknown>)
-        .map(([o, q]) => `${o}=${String(q)}`)
-        .join(',');
-    } else if (typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string') {
-      raw[k] = typeof v === 'boolean' ? v : String(v);
-    } else {
-      throw badJob(`option "${k}" must be a number, a string or a boolean`);
-    }
-  }
-  return raw;
-}
-
 function unsafe(what: string, path: string): ImageInputError {
   return new ImageInputError(
     'UNSAFE_PATH',
@@ -173,7 +144,7 @@ export async function buildTask(job: QueueJob, ctx: TaskContext): Promise<ImageT
       ops = resolveOps({ ops: Array.isArray(job.ops) ? job.ops.join(',') : job.ops }, {});
     }
     if (job.options !== undefined) {
-      options = resolveOutputOptions(overridesOf(job.options), ctx.processing.output, {});
+      options = resolveOutputOptions(jobOptionOverrides(job.options), ctx.processing.output, {});
     }
   } catch (err) {
     if (err instanceof ImageInputError) throw err;

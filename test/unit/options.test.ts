@@ -3,6 +3,7 @@ import {
   DEFAULT_MAX_PIXELS,
   DEFAULT_OUTPUT_OPTIONS,
   envName,
+  parseEffort,
   parseQuality,
   resolveProcessingOptions,
 } from '../../src/config/options.js';
@@ -53,8 +54,8 @@ describe('parseQuality', () => {
       'Expected an integer between 1 and 100 for quality but received "0"',
     );
     expect(usageError(() => parseQuality('101')).message).toMatch(shape('quality', '101'));
-    expect(usageError(() => parseQuality('80.5')).message).toMatch(
-      /for quality output but received "80.5"/,
+    expect(usageError(() => parseQuality('80.5')).message).toBe(
+      'Expected an integer between 1 and 100 for quality but received "80.5"',
     );
     expect(usageError(() => parseQuality('thumb=0')).message).toBe(
       'Expected an integer between 1 and 100 for quality of thumb but received "0"',
@@ -63,8 +64,8 @@ describe('parseQuality', () => {
       'Expected one of thumb, blur, lq for quality output but received "big"',
     );
     expect(usageError(() => parseQuality('thumb=')).message).toMatch(shape('quality of thumb', ''));
-    expect(usageError(() => parseQuality('')).message).toMatch(
-      /for quality output but received ""/,
+    expect(usageError(() => parseQuality('')).message).toBe(
+      'Expected an integer between 1 and 100 for quality but received ""',
     );
   });
 });
@@ -78,6 +79,22 @@ describe('envName', () => {
   });
 });
 
+describe('parseEffort', () => {
+  it('takes one number for all outputs or per-output pairs, within 0-6', () => {
+    expect(parseEffort('6')).toEqual({ thumb: 6, blur: 6, lq: 6 });
+    expect(parseEffort('lq=0')).toEqual({ thumb: 4, blur: 4, lq: 0 });
+    expect(usageError(() => parseEffort('7')).message).toBe(
+      'Expected an integer between 0 and 6 for effort but received "7"',
+    );
+    expect(usageError(() => parseEffort('thumb=9')).message).toBe(
+      'Expected an integer between 0 and 6 for effort of thumb but received "9"',
+    );
+    expect(usageError(() => parseEffort('huge=1')).message).toMatch(
+      /^Expected one of thumb, blur, lq for effort output but received "huge"$/,
+    );
+  });
+});
+
 describe('resolveProcessingOptions', () => {
   it('uses the documented defaults when neither flag nor environment is set', () => {
     const o = resolveProcessingOptions({}, {});
@@ -87,7 +104,7 @@ describe('resolveProcessingOptions', () => {
       blurSigma: 6,
       lqScale: 0.5,
       quality: { thumb: 80, blur: 60, lq: 50 },
-      effort: 4,
+      effort: { thumb: 4, blur: 4, lq: 2 },
       paletteSize: 6,
       keepMetadata: false,
     });
@@ -108,7 +125,7 @@ describe('resolveProcessingOptions', () => {
         IMGPROC_BLUR_SIGMA: '2.5',
         IMGPROC_LQ_SCALE: '0.25',
         IMGPROC_QUALITY: 'thumb=30',
-        IMGPROC_EFFORT: '6',
+        IMGPROC_EFFORT: 'lq=6',
         IMGPROC_PALETTE_SIZE: '3',
         IMGPROC_KEEP_METADATA: 'yes',
         IMGPROC_CONCURRENCY: '3',
@@ -126,7 +143,7 @@ describe('resolveProcessingOptions', () => {
         blurSigma: 2.5,
         lqScale: 0.25,
         quality: { thumb: 30, blur: 60, lq: 50 },
-        effort: 6,
+        effort: { thumb: 4, blur: 4, lq: 6 },
         paletteSize: 3,
         keepMetadata: true,
       },
@@ -144,7 +161,7 @@ describe('resolveProcessingOptions', () => {
     const o = resolveProcessingOptions({ thumbWidth: '50', ops: 'thumb' }, env);
     expect(o.output.thumbWidth).toBe(50);
     expect(o.ops).toEqual(['thumb']);
-    expect(o.output.effort).toBe(1);
+    expect(o.output.effort).toEqual({ thumb: 1, blur: 1, lq: 1 });
     expect(o.output.blurSigma).toBe(6);
   });
 
