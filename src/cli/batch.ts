@@ -17,7 +17,7 @@ import { RunLock } from './run-lock.js';
 
 interface ReportItem {
   input: string;
-  status: 'processed' | 'skipped' | 'failed';
+  status: 'processed' | 'skipped' | 'failed' | 'not-started';
   outputs?: Sidecar['outputs'];
   sidecar?: string;
   code?: string;
@@ -119,7 +119,14 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
     let stop = false;
     reporter.startProgress(plan.tasks.length);
     const runOne = async (task: ImageTask): Promise<void> => {
-      if (stop || interrupted) return;
+      if (stop || interrupted) {
+        items.push({
+          input: task.input,
+          status: 'not-started',
+          reason: interrupted ? 'interrupted' : 'stopped by --fail-fast',
+        });
+        return;
+      }
       try {
         const result = await processImage(task, { backend });
         items.push({
@@ -158,7 +165,7 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
     processed: count('processed'),
     skipped: count('skipped'),
     failed: count('failed'),
-    notStarted: Math.max(0, plan.tasks.length + plan.problems.length - items.length),
+    notStarted: count('not-started'),
     seconds: Math.round(seconds * 1000) / 1000,
     imagesPerSecond: seconds > 0 ? Math.round((count('processed') / seconds) * 100) / 100 : 0,
     backend: backendName,

@@ -1,4 +1,5 @@
 import fg from 'fast-glob';
+import * as fs from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
@@ -38,9 +39,59 @@ function globBase(pattern: string): string {
   return base.join('/') || '.';
 }
 
+/**
+ * fast-glob follows folder links without a cycle check, and two links back up a tree make its walk
+ * exponential. Following links stops at a link whose target is the real path of one of the folders
+ * it was reached through: the link is then reported to fast-glob as broken, so it is not entered.
+ */
+function loopSafeFs(root: string): Partial<typeof fs> {
+  const realCache = new Map<string, string | null>();
+  const real = (p: string): string | null => {
+    let r = realCache.get(p);
+    if (r === undefined) {
+      try {
+        r = fs.realpathSync(p);
+      } catch {
+        r = null;
+      }
+      realCache.set(p, r);
+    }
+    return r;
+  };
+  const loops = (entry: string): boolean => {
+    const path = resolve(root, entry);
+    const target = real(path);
+    if (target === null) return false;
+    const rel = relative(root, dirname(path));
+    let dir = root;
+    if (real(dir) === target) return true;
+    for (const part of rel ? rel.split(sep) : []) {
+      dir = join(dir, part);
+      if (real(dir) === target) return true;
+    }
+    return false;
+  };
+  const loopError = (path: string) =>
+    Object.assign(new Error(`symbolic link loop: ${path}`), { code: 'ELOOP' });
+  const statAsync = ((path: fs.PathLike, ...rest: unknown[]) => {
+    const cb = rest[rest.length - 1] as (err: Error | null, st?: fs.Stats) => void;
+    fs.stat(path, (err, st) => {
+      if (!err && st.isDirectory() && loops(String(path))) cb(loopError(String(path)));
+      else cb(err, st);
+    });
+  }) as typeof fs.stat;
+  const statSync = ((path: fs.PathLike) => {
+    const st = fs.statSync(path);
+    if (st.isDirectory() && loops(String(path))) throw loopError(String(path));
+    return st;
+  }) as typeof fs.statSync;
+  return { stat: statAsync, statSync };
+}
+
 async function walk(root: string, patterns: string[]): Promise<FoundInput[]> {
   const entries = await fg(patterns, {
     cwd: root,
+    fs: loopSafeFs(root),
     // Folders named like images are kept: they are reported, not silently dropped.
     onlyFiles: false,
     dot: false,

@@ -90,12 +90,13 @@ export async function readManifest(
       return;
     }
     if (result.id !== undefined) {
-      const first = seenIds.get(result.id);
+      // Case-insensitively: the outputs may land on a case-insensitive file system.
+      const first = seenIds.get(result.id.toLowerCase());
       if (first) {
         problems.push({ where, reason: `duplicate id "${result.id}" (first used at ${first})` });
         return;
       }
-      seenIds.set(result.id, where);
+      seenIds.set(result.id.toLowerCase(), where);
     }
     jobs.push(result);
   };

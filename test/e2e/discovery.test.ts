@@ -132,7 +132,7 @@ describe('input discovery', () => {
     expect(r.stderr).toContain('3 processed, 0 skipped, 2 failed');
   });
 
-  it.skip('follows two links back up the tree without an exponential walk (fast-glob does not detect symlink cycles)', async () => {
+  it('follows two links back up the tree without an exponential walk (fast-glob does not detect symlink cycles)', async () => {
     const loops = join(dir, 'loops');
     await mkdir(join(loops, 'a'), { recursive: true });
     await writeSolid(join(loops, 'a', 'x.png'), 20, 20, [0, 0, 0]);

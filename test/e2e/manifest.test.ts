@@ -45,6 +45,7 @@ beforeAll(async () => {
     /* 12 */ { input: join(jobs, 'imgs', 'b.jpg'), id: 7 },
     /* 13 */ { input: 'imgs/a.png', id: 'opts', options: { quality: { thumb: 5 }, lqScale: 0.25 } },
     /* 14 */ { input: 'imgs/a.png', id: 'bad-opt', options: { effort: 9 } },
+    /* 15 */ { input: 'imgs/b.jpg', id: 'SMALL' },
   ];
   await writeFile(
     join(jobs, 'jobs.ndjson'),
@@ -60,7 +61,7 @@ beforeAll(async () => {
 describe('--manifest NDJSON', () => {
   it('runs every good job and exits 3 because some entries are bad', () => {
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain('5 processed, 0 skipped, 8 failed');
+    expect(run.stderr).toContain('5 processed, 0 skipped, 9 failed');
   });
 
   it('writes <out>/<id>/<id>_* for jobs with an id, and mirrors the input path otherwise', async () => {
@@ -109,9 +110,10 @@ describe('--manifest NDJSON', () => {
     );
     expect(at(10)[0]).toMatch(/duplicate id "42"/);
     expect(at(14)[0]).toMatch(/Expected an integer between 0 and 6 for effort but received "9"/);
+    expect(at(15)[0]).toMatch(/duplicate id "SMALL" \(first used at .*jobs\.ndjson:8\)/);
     for (const n of [1, 2, 3, 8, 11, 12, 13]) expect(at(n), `line ${n}`).toEqual([]);
     expect(lines.filter((l) => l.includes('missing.png'))[0]).toMatch(/file not found/);
-    expect(lines).toHaveLength(8);
+    expect(lines).toHaveLength(9);
   });
 
   it('never writes outside --out for ids like ../x or /etc/x', async () => {

@@ -485,9 +485,31 @@ describe('run-control options, as flags and as IMGPROC_* environment', () => {
     });
   }
 
-  it.todo(
-    '--report also lists the inputs that --fail-fast or a signal left unstarted (only the summary counts them)',
-  );
+  it('--report lists the inputs that --fail-fast left unstarted', async () => {
+    const folder = join(dir, 'ff-in-0');
+    const report = join(dir, 'ff-report.json');
+    const r = await runCli([
+      folder,
+      '--out',
+      join(dir, 'ff-report-out'),
+      '--concurrency',
+      '1',
+      '--fail-fast',
+      '--report',
+      report,
+    ]);
+    expect(r.code).toBe(3);
+    const items = (
+      await readJson<{ items: Array<{ input: string; status: string; reason?: string }> }>(report)
+    ).items;
+    expect(items.map((i) => [i.input.split('/').pop(), i.status])).toEqual([
+      ['a-empty.jpg', 'failed'],
+      ['b.png', 'not-started'],
+      ['c.png', 'not-started'],
+      ['d.png', 'not-started'],
+    ]);
+    expect(items[1]!.reason).toBe('stopped by --fail-fast');
+  });
 
   it('without --fail-fast the run goes on after a failure', async () => {
     const folder = join(dir, 'ff-in-0');
