@@ -1,13 +1,20 @@
 #!/usr/bin/env node
-// The script most projects write: three independent sharp pipelines per image, each reading and
-// decoding the file again, images in parallel up to the core count.
+// The script most projects write: one independent sharp pipeline per output (thumb, blur, lq and
+// the palette sample), each reading and decoding the file again, images in parallel up to the
+// core count.
 // Usage: node bench/naive-sharp.mjs <inputDir> <outDir> [--settings JSON] [--concurrency N]
 import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
-import { listImages, outputStem, parseArgs, settingsFromFlags } from './lib/settings.mjs';
+import {
+  listImages,
+  outputStem,
+  paletteWriter,
+  parseArgs,
+  settingsFromFlags,
+} from './lib/settings.mjs';
 
 const { flags, positionals } = parseArgs(process.argv.slice(2));
 const [inputDir, outDir] = positionals;
@@ -18,6 +25,7 @@ if (!inputDir || !outDir) {
 const s = await settingsFromFlags(flags);
 const limit = pLimit(Number(flags.concurrency ?? availableParallelism()));
 const webp = (name) => ({ quality: s.quality[name], effort: s.effort[name] });
+const writePalette = await paletteWriter(sharp, s);
 
 let failed = 0;
 await Promise.all(
@@ -50,6 +58,12 @@ await Promise.all(
             })
             .webp(webp('lq'))
             .toFile(`${stem}_lq.webp`),
+          sharp(file)
+            .rotate()
+            .resize({ width: 64, height: 64, fit: 'inside', withoutEnlargement: true })
+            .raw()
+            .toBuffer({ resolveWithObject: true })
+            .then((sample) => writePalette(sample, `${stem}.json`)),
         ]);
       } catch (err) {
         failed++;

@@ -94,7 +94,7 @@ function contenders(settingsJson, backend, imgprocArgs) {
   });
   return [
     imgproc('imgproc', 'imgproc --cpu', ['--cpu'], 3),
-    bench('naive', 'naive sharp (3 pipelines/image)', 'naive-sharp.mjs', 3),
+    bench('naive', 'naive sharp (4 pipelines/image)', 'naive-sharp.mjs', 3),
     bench('tuned', 'tuned sharp (decode once)', 'tuned-sharp.mjs', 3),
     imgproc('imgproc-thumb', 'imgproc --cpu --ops thumb', ['--cpu', '--ops', 'thumb'], 1),
     bench('vips-thumb', 'vipsthumbnail, 1 process/core', 'vips-thumbnail.mjs', 1, 'vipsthumbnail'),

@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 // The best plain sharp script we know for this job: read the file once, decode once with
 // shrink-on-load straight to the largest size any output needs, derive every output from that raw
-// buffer, and encode the three outputs in parallel. libvips threads per image are few and images
+// buffer (the palette sample from the thumbnail), and encode the outputs in parallel. libvips threads per image are few and images
 // run side by side instead, which keeps small cores busy through the single-threaded stages.
 // Usage: node bench/tuned-sharp.mjs <inputDir> <outDir> [--settings JSON]
 //          [--parallel N] [--vips-threads N]      (defaults: the best measured on 2 cores)
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { listImages, outputStem, parseArgs, settingsFromFlags } from './lib/settings.mjs';
+import {
+  listImages,
+  outputStem,
+  paletteWriter,
+  parseArgs,
+  settingsFromFlags,
+} from './lib/settings.mjs';
 
 const { flags, positionals } = parseArgs(process.argv.slice(2));
 const [inputDir, outDir] = positionals;
@@ -28,6 +34,7 @@ sharp.cache(false);
 
 const s = await settingsFromFlags(flags);
 const limit = pLimit(parallel);
+const writePalette = await paletteWriter(sharp, s);
 const webp = (name) => ({ quality: s.quality[name], effort: s.effort[name] });
 const area = (z) => z.width * z.height;
 
@@ -43,7 +50,12 @@ function sizes(width, height) {
           width: Math.max(1, Math.round(width * s.lqScale)),
           height: Math.max(1, Math.round(height * s.lqScale)),
         };
-  return { thumb, lq, decode: area(lq) >= area(thumb) ? lq : thumb };
+  const k = Math.min(1, 64 / Math.max(width, height));
+  const sample = {
+    width: Math.max(1, Math.round(width * k)),
+    height: Math.max(1, Math.round(height * k)),
+  };
+  return { thumb, lq, sample, decode: area(lq) >= area(thumb) ? lq : thumb };
 }
 
 async function processOne(file) {
@@ -74,7 +86,17 @@ async function processOne(file) {
   };
   await Promise.all([
     derive(z.lq).then((lq) => save('lq', lq)),
-    derive(z.thumb).then((t) => Promise.all([save('thumb', t), save('blur', t, true)])),
+    derive(z.thumb).then(async (t) => {
+      const sample = await raw(t.data, t.info)
+        .resize({ ...z.sample, fit: 'fill' })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      await Promise.all([
+        save('thumb', t),
+        save('blur', t, true),
+        writePalette(sample, `${stem}.json`),
+      ]);
+    }),
   ]);
 }
 

@@ -1,5 +1,6 @@
 // Output settings shared by every contender, and the small argument parser the scripts use.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -107,4 +108,32 @@ export function outputStem(root, file, outDir) {
   const rel = path.relative(root, file);
   const parsed = path.parse(rel);
   return path.join(outDir, parsed.dir, parsed.name);
+}
+
+/**
+ * The palette output for the plain sharp contenders, so that they make every output imgproc makes:
+ * imgproc's own median cut (from dist/) on a ≤64 px sample, and a ≤16 px WebP data URL.
+ */
+export async function paletteWriter(sharp, s) {
+  const built = path.join(REPO_ROOT, 'dist/gradient/index.js');
+  const { computeGradient } = await import(pathToFileURL(built).href);
+  const paletteSize = s.paletteSize ?? 6;
+  return async function writePalette(sample, jsonPath) {
+    const { data, info } = sample;
+    const image = { data, width: info.width, height: info.height, channels: info.channels };
+    const k = Math.min(1, 16 / Math.max(info.width, info.height));
+    const tiny = await sharp(data, {
+      raw: { width: info.width, height: info.height, channels: info.channels },
+    })
+      .resize(Math.max(1, Math.round(info.width * k)), Math.max(1, Math.round(info.height * k)), {
+        fit: 'fill',
+      })
+      .webp({ quality: 40, effort: 4 })
+      .toBuffer();
+    const gradient = {
+      ...computeGradient(image, paletteSize),
+      blurDataUrl: `data:image/webp;base64,${tiny.toString('base64')}`,
+    };
+    await writeFile(jsonPath, JSON.stringify({ gradient }, null, 2) + '\n');
+  };
 }
