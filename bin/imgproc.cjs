@@ -10,9 +10,8 @@ if (!process.env.UV_THREADPOOL_SIZE) {
     if (m) inFlight = Number(m[1] ?? args[i + 1]) || inFlight;
   }
   const cores = require('node:os').availableParallelism();
-  // The daemon's default is two jobs per core (see --concurrency in its help).
-  if (!inFlight && args.includes('--daemon')) inFlight = cores * 2;
-  process.env.UV_THREADPOOL_SIZE = String(Math.min(1024, Math.max(4, (inFlight || cores) * 3)));
+  // The default is two images per core (DEFAULT_CONCURRENCY_PER_CORE in src/config/options.ts).
+  process.env.UV_THREADPOOL_SIZE = String(Math.min(1024, Math.max(4, (inFlight || cores * 2) * 3)));
 }
 import('../dist/cli/main.js').catch((err) => {
   process.stderr.write(`imgproc: cannot start: ${err && err.message ? err.message : err}\n`);

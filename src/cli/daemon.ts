@@ -1,5 +1,4 @@
 import { realpath } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { pick, type ProcessingOptions } from '../config/options.js';
@@ -194,11 +193,7 @@ export async function runDaemon(
     heartbeatExtra: backend.name === 'cuda' ? hb.nvidiaSmiStats(processing.gpu) : undefined,
     log,
     metrics,
-    // Each job also waits on Redis round trips: twice the cores keeps the cores busy (bench/queue.mjs).
-    concurrency:
-      pick(opts as Raw, 'concurrency') === undefined
-        ? 2 * availableParallelism()
-        : processing.concurrency,
+    concurrency: processing.concurrency,
     maxRetries: cfg.maxRetries,
     retryBaseMs: cfg.retryBaseMs,
     maxCrashes: cfg.maxCrashes,

