@@ -5,7 +5,9 @@
 //                                             a compiler or nvcc; imgproc then runs on sharp.
 // Environment: IMGPROC_SKIP_NATIVE_BUILD=1 skips the build, IMGPROC_NO_CUDA=1 builds the C++
 // reference only, CUDACXX=/path/to/nvcc picks the CUDA compiler, IMGPROC_CUDA_ARCHITECTURES
-// overrides the CMake architecture list (e.g. "86-real" for a faster local build).
+// overrides the CMake architecture list (e.g. "86-real" for a faster local build),
+// IMGPROC_NATIVE_BUILD_DIR builds somewhere other than native/build (load it with
+// IMGPROC_NATIVE_PATH=<dir>/Release/imgproc_native.node).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
-const buildDir = join(nativeDir, 'build');
+const buildDir = process.env.IMGPROC_NATIVE_BUILD_DIR
+  ? resolve(process.env.IMGPROC_NATIVE_BUILD_DIR)
+  : join(nativeDir, 'build');
 const logPath = join(buildDir, 'build.log');
 const optional = process.argv.includes('--optional');
 const say = (line) => process.stderr.write(`imgproc: ${line}\n`);
@@ -74,7 +78,16 @@ try {
 }
 
 const nvcc = process.env.IMGPROC_NO_CUDA === '1' ? undefined : findNvcc();
-const args = [cmakeJs, 'compile', '-d', nativeDir, '--parallel', String(availableParallelism())];
+const args = [
+  cmakeJs,
+  'compile',
+  '-d',
+  nativeDir,
+  '--out',
+  buildDir,
+  '--parallel',
+  String(availableParallelism()),
+];
 // Every cached choice is passed each time, so a rebuild never keeps a stale one.
 if (nvcc) {
   args.push('--CDIMGPROC_CUDA=ON', `--CDCMAKE_CUDA_COMPILER=${nvcc}`);
@@ -84,7 +97,9 @@ if (nvcc) {
 } else {
   args.push('--CDIMGPROC_CUDA=OFF');
 }
-const flavour = nvcc ? `with CUDA (${nvcc})` : 'C++ reference only (no nvcc found)';
+const flavour = nvcc
+  ? `with CUDA (${nvcc})`
+  : `C++ reference only (${process.env.IMGPROC_NO_CUDA === '1' ? 'IMGPROC_NO_CUDA=1' : 'no nvcc found'})`;
 
 const started = Date.now();
 let status;
