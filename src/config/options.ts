@@ -16,7 +16,7 @@ export const DEFAULT_OUTPUT_OPTIONS: Readonly<OutputOptions> = Object.freeze({
   blurSigma: 6,
   lqScale: 0.5,
   quality: Object.freeze({ thumb: 80, blur: 60, lq: 50 }),
-  // The half-size copy is most of the encode time: effort 2 halves it for ~6% more bytes.
+  // The half-size copy is most of the encode time: effort 2 halves it for 6-13% more bytes.
   effort: Object.freeze({ thumb: 4, blur: 4, lq: 2 }),
   paletteSize: 6,
   keepMetadata: false,
