@@ -24,6 +24,7 @@ function formatDuration(seconds: number): string {
 /** Everything a human reads goes through here, to stderr; machine output goes to stdout. */
 export class Reporter {
   readonly c: ChalkInstance;
+  private bars?: cliProgress.MultiBar;
   private bar?: cliProgress.SingleBar;
   private total = 0;
   private done = 0;
@@ -58,7 +59,8 @@ export class Reporter {
     this.started = this.lastPlain = Date.now();
     if (this.opts.quiet || !this.opts.progress || total === 0) return;
     if (process.stderr.isTTY) {
-      this.bar = new cliProgress.SingleBar(
+      // A MultiBar, for its log(): messages print above the bar instead of through it.
+      this.bars = new cliProgress.MultiBar(
         {
           format: ' {bar} {value}/{total} | {rate} img/s | ETA {eta_formatted}',
           stream: process.stderr,
@@ -68,7 +70,7 @@ export class Reporter {
         },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(total, 0, { rate: '0.0' });
+      this.bar = this.bars.create(total, 0, { rate: '0.0' });
     }
   }
 
@@ -93,18 +95,13 @@ export class Reporter {
   }
 
   stopProgress(): void {
-    this.bar?.stop();
+    this.bars?.stop();
+    this.bars = undefined;
     this.bar = undefined;
   }
 
   private write(line: string): void {
-    if (this.bar) {
-      // Keep the bar on its own line below the message.
-      process.stderr.write('\r\x1b[K' + line + '\n');
-      this.bar.updateETA();
-      this.bar.render();
-    } else {
-      process.stderr.write(line + '\n');
-    }
+    if (this.bars) this.bars.log(line + '\n');
+    else process.stderr.write(line + '\n');
   }
 }
