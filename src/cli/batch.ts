@@ -68,10 +68,21 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
         `writing ${c.renamed.map((r) => r.stem + '_*').join(', ')} instead`,
     );
   }
+  // Items are kept only for --report: without it memory stays flat however many inputs there are.
   const items: ReportItem[] = [];
+  const counts: Record<ReportItem['status'], number> = {
+    processed: 0,
+    skipped: 0,
+    failed: 0,
+    'not-started': 0,
+  };
+  const record = (item: ReportItem) => {
+    counts[item.status]++;
+    if (reportPath) items.push(item);
+  };
   for (const p of plan.problems) {
     reporter.failure(p.input, p.reason);
-    items.push({ input: p.input, status: 'failed', code: 'BAD_INPUT', reason: p.reason });
+    record({ input: p.input, status: 'failed', code: 'BAD_INPUT', reason: p.reason });
   }
 
   if (dryRun) {
@@ -120,7 +131,7 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
     reporter.startProgress(plan.tasks.length);
     const runOne = async (task: ImageTask): Promise<void> => {
       if (stop || interrupted) {
-        items.push({
+        record({
           input: task.input,
           status: 'not-started',
           reason: interrupted ? 'interrupted' : 'stopped by --fail-fast',
@@ -129,7 +140,7 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
       }
       try {
         const result = await processImage(task, { backend });
-        items.push({
+        record({
           input: task.input,
           status: result.status,
           outputs: result.sidecar.outputs,
@@ -138,7 +149,7 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
       } catch (err) {
         const input = err instanceof ImageInputError ? err : undefined;
         reporter.failure(shown(task.input), input ? input.message : errorMessage(err), input?.hint);
-        items.push({
+        record({
           input: task.input,
           status: 'failed',
           code: input?.code ?? 'ERROR',
@@ -160,7 +171,7 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
   }
 
   const seconds = (performance.now() - started) / 1000;
-  const count = (s: ReportItem['status']) => items.filter((i) => i.status === s).length;
+  const count = (s: ReportItem['status']) => counts[s];
   const summary = {
     processed: count('processed'),
     skipped: count('skipped'),
