@@ -6,8 +6,12 @@ import { dirname } from 'node:path';
 export const TEMP_MARKER = '.imgproc-tmp-';
 
 /** Writes to a temporary name in the same folder, then renames: readers never see half a file. */
-export async function writeAtomic(path: string, data: Buffer | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+export async function writeAtomic(
+  path: string,
+  data: Buffer | string,
+  { ensureDir = true } = {},
+): Promise<void> {
+  if (ensureDir) await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await writeFile(tmp, data);

@@ -1,6 +1,6 @@
 import { webcrypto } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Backend, ResampleRequest, Size } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
 import { computeGradient } from '../gradient/index.js';
@@ -160,10 +160,12 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
   const tEncode = performance.now();
 
   const outputs: Sidecar['outputs'] = {};
+  // Every output and the sidecar share one folder: create it once.
+  await mkdir(dirname(sidecarPath), { recursive: true });
   await Promise.all(
     encoded.map(async ({ name, image, webp }) => {
       const rel = outputRel(name);
-      await writeAtomic(insideOut(task.outDir, rel), webp);
+      await writeAtomic(insideOut(task.outDir, rel), webp, { ensureDir: false });
       const record: OutputRecord = {
         path: rel,
         width: image.width,
@@ -199,7 +201,7 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
     backend: images.backend ?? ctx.backend.name,
     options,
   };
-  await writeAtomic(sidecarPath, serializeSidecar(sidecar));
+  await writeAtomic(sidecarPath, serializeSidecar(sidecar), { ensureDir: false });
   const tEnd = performance.now();
 
   const timings: StageTimings = {
