@@ -25,6 +25,11 @@ inline bool IsStickyCudaError(cudaError_t err) {
     case cudaErrorContextIsDestroyed:
     case cudaErrorDevicesUnavailable:
     case cudaErrorUnknown:
+    // By value: older toolkits lack these names (Contained, TensorMemoryLeak, MpsClientTerminated, ExternalDevice).
+    case static_cast<cudaError_t>(226):
+    case static_cast<cudaError_t>(721):
+    case static_cast<cudaError_t>(810):
+    case static_cast<cudaError_t>(911):
       return true;
     default:
       return false;
