@@ -225,6 +225,11 @@ Napi::Value Guarded(const Napi::CallbackInfo& info, F body) {
     return body();
   } catch (const NativeError& e) {
     throw ToJsError(info.Env(), e.code(), e.what());
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    // node-addon-api rethrows only Napi::Error; anything else escaping a callback aborts the process.
+    throw ToJsError(info.Env(), "ERR_NATIVE", e.what());
   }
 }
 
