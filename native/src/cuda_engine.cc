@@ -80,8 +80,11 @@ void SelectDevice(int device) {
 
 void Prepare(DeviceContext& ctx) {
   if (ctx.ready) return;
-  CUDA_CHECK(cudaStreamCreateWithFlags(&ctx.stream, cudaStreamNonBlocking));
-  for (auto& ev : ctx.events) CUDA_CHECK(cudaEventCreate(&ev));
+  // After a partial failure, keep what was created rather than leak it on the retry.
+  if (ctx.stream == nullptr) CUDA_CHECK(cudaStreamCreateWithFlags(&ctx.stream, cudaStreamNonBlocking));
+  for (auto& ev : ctx.events) {
+    if (ev == nullptr) CUDA_CHECK(cudaEventCreate(&ev));
+  }
   ctx.ready = true;
 }
 
