@@ -14,6 +14,7 @@ export type InputErrorCode =
   | 'UNREADABLE'
   | 'NOT_A_FILE'
   | 'UNSAFE_PATH'
+  | 'NAME_TOO_LONG'
   | 'BAD_JOB';
 
 /**

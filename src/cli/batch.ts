@@ -7,7 +7,7 @@ import { envName, pick, resolveProcessingOptions, type RawOptions } from '../con
 import { parseBoolean } from '../config/validate.js';
 import { ImageInputError, UsageError, errorMessage } from '../errors.js';
 import { sweepTempFiles, writeAtomic } from '../pipeline/atomic-write.js';
-import { processImage } from '../pipeline/process-image.js';
+import { isUpToDate, processImage } from '../pipeline/process-image.js';
 import type { ImageTask, Sidecar } from '../pipeline/types.js';
 import { planBatch } from '../plan/plan.js';
 import { VERSION } from '../version.js';
@@ -48,14 +48,17 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
   const progress = raw.progress !== false && !flag({}, 'noProgress');
   const reporter = new Reporter({ quiet, progress });
   const processing = resolveProcessingOptions(raw);
-  const manifest = typeof raw.manifest === 'string' ? raw.manifest : undefined;
+  const manifestValue = pick(raw, 'manifest');
+  const manifest =
+    typeof manifestValue === 'string' && manifestValue !== '' ? manifestValue : undefined;
   if (inputs.length === 0 && !manifest) {
     throw new UsageError('no inputs: give files, folders or globs, or --manifest FILE');
   }
-  if (typeof raw.out !== 'string' || raw.out === '') {
+  const out = pick(raw, 'out');
+  if (typeof out !== 'string' || out === '') {
     throw new UsageError('missing --out DIR: the folder where outputs are written');
   }
-  const outDir = resolve(raw.out);
+  const outDir = resolve(out);
   const dryRun = flag(raw, 'dryRun');
   const failFast = flag(raw, 'failFast');
   const report = pick(raw, 'report');
@@ -86,14 +89,23 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
   }
 
   if (dryRun) {
-    for (const t of plan.tasks) {
-      if (json) continue;
-      process.stdout.write(`${shown(t.input)} -> ${t.outputStem} [${t.ops.join(',')}]\n`);
-    }
+    // Each source is read and hashed, as a real run would, to tell what it would skip.
+    const limitChecks = pLimit(processing.concurrency);
+    const current = await Promise.all(plan.tasks.map((t) => limitChecks(() => isUpToDate(t))));
+    plan.tasks.forEach((t, i) => {
+      if (json) return;
+      const what = current[i] ? 'current, would skip' : 'would process';
+      process.stdout.write(`${shown(t.input)} -> ${t.outputStem} [${t.ops.join(',')}] (${what})\n`);
+    });
     if (json) {
       const out = {
         dryRun: true,
-        tasks: plan.tasks.map((t) => ({ input: t.input, outputStem: t.outputStem, ops: t.ops })),
+        tasks: plan.tasks.map((t, i) => ({
+          input: t.input,
+          outputStem: t.outputStem,
+          ops: t.ops,
+          action: current[i] ? 'skip' : 'process',
+        })),
         problems: plan.problems,
       };
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');

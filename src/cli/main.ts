@@ -1,5 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
-import { DEFAULT_MAX_PIXELS, DEFAULT_OUTPUT_OPTIONS } from '../config/options.js';
+import {
+  DEFAULT_MAX_PIXELS,
+  DEFAULT_OUTPUT_OPTIONS,
+  pick,
+  resolveProcessingOptions,
+} from '../config/options.js';
+import { parseBoolean } from '../config/validate.js';
 import { errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
 import { addDaemonOptions } from './daemon.js';
@@ -68,11 +74,9 @@ function buildProgram(): Command {
   addDaemonOptions(program)
     .showHelpAfterError('(run imgproc --help for usage)')
     .action(async (inputs: string[], opts: Record<string, string | boolean | undefined>) => {
-      if (opts.daemon) {
-        const [{ runDaemon }, { resolveProcessingOptions }] = await Promise.all([
-          import('./daemon.js'),
-          import('../config/options.js'),
-        ]);
+      const daemon = pick(opts, 'daemon');
+      if (daemon === true || (typeof daemon === 'string' && parseBoolean('daemon', daemon))) {
+        const { runDaemon } = await import('./daemon.js');
         process.exitCode = await runDaemon(opts, resolveProcessingOptions(opts));
         return;
       }
@@ -87,6 +91,11 @@ function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `imgproc … | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = buildProgram();
   program.exitOverride();
   try {

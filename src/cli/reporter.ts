@@ -95,6 +95,8 @@ export class Reporter {
   }
 
   stopProgress(): void {
+    // update() writes out the lines log() is still holding; stop() alone would drop them.
+    this.bars?.update();
     this.bars?.stop();
     this.bars = undefined;
     this.bar = undefined;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** Marks temporary files so that a re-run can sweep the ones a killed run left behind. */
 export const TEMP_MARKER = '.imgproc-tmp-';
@@ -12,7 +12,8 @@ export async function writeAtomic(
   { ensureDir = true } = {},
 ): Promise<void> {
   if (ensureDir) await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`;
+  // A short name of its own: appending to a long output name could pass the 255-byte limit.
+  const tmp = join(dirname(path), `${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);
@@ -30,6 +31,8 @@ export async function sweepTempFiles(dir: string): Promise<number> {
     dot: true,
     absolute: true,
     suppressErrors: true,
+    // Never reach through a link inside the output folder into someone else's files.
+    followSymbolicLinks: false,
   });
   await Promise.all(stale.map((f) => rm(f, { force: true })));
   return stale.length;

@@ -14,6 +14,9 @@ export interface SourceInfo {
   xmp?: Buffer;
 }
 
+/** Raster formats imgproc takes; libvips' other loaders (SVG, raw pixels, …) are refused. */
+const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
+
 // libvips reads these at a fraction of full size for free (JPEG DCT scaling, WebP scaled decode).
 const CHEAP_SHRINK_FORMATS = new Set(['jpeg', 'webp']);
 
@@ -78,6 +81,14 @@ export async function readHeader(buf: Buffer, maxPixels: number): Promise<Source
     meta = await sharp(buf, { ...SHARP_OPTIONS, limitInputPixels: false }).metadata();
   } catch (err) {
     throw classifyUnreadable(buf, err);
+  }
+  if (!RASTER_FORMATS.has(meta.format ?? '')) {
+    // Whatever the name says: an SVG called photo.png is not rasterised from untrusted uploads.
+    throw new ImageInputError(
+      'UNSUPPORTED_FORMAT',
+      `unsupported format (${String(meta.format ?? 'unknown').toUpperCase()})`,
+      'convert it to JPEG, PNG, WebP, AVIF or TIFF',
+    );
   }
   if (!meta.width || !meta.height) throw corrupt('no image size in the header');
   // Only the first frame is decoded, so that is what counts towards the limit.

@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Backend, ResampleRequest, Size } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
@@ -56,6 +56,48 @@ function largest(sizes: OutputSizes): Size {
   return best;
 }
 
+/** The longest file name an image writes: `<name>_thumb.webp`. */
+const LONGEST_SUFFIX = '_thumb.webp';
+const NAME_MAX = 255;
+
+function checkNameLength(stem: string): void {
+  const name = stem.split('/').pop() ?? stem;
+  if (Buffer.byteLength(name + LONGEST_SUFFIX) > NAME_MAX) {
+    throw new ImageInputError(
+      'NAME_TOO_LONG',
+      `output file name would be longer than ${NAME_MAX} bytes`,
+      'shorten the file name',
+    );
+  }
+}
+
+/**
+ * The output folder, after following any symbolic link in it, must still be inside the output
+ * root: a link planted under --out must not carry writes elsewhere.
+ */
+async function checkRealFolder(outDir: string, folder: string): Promise<void> {
+  // The deepest part that exists decides where a new folder would really be created.
+  let existing = folder;
+  let real: string | undefined;
+  while (real === undefined) {
+    real = await realpath(existing).catch(() => undefined);
+    if (real === undefined) {
+      const parent = dirname(existing);
+      if (parent === existing) return;
+      existing = parent;
+    }
+  }
+  const root = await realpath(outDir);
+  const rel = relative(root, real);
+  if (rel.startsWith('..' + sep) || rel === '..' || isAbsolute(rel)) {
+    throw new ImageInputError(
+      'UNSAFE_PATH',
+      `output folder ${folder} leads outside the output folder (symbolic link)`,
+      'remove the link from the output folder',
+    );
+  }
+}
+
 /** Output paths are built from checked parts, but this is the last line of defence. */
 function insideOut(outDir: string, relPath: string): string {
   const abs = resolve(outDir, relPath);
@@ -101,12 +143,26 @@ async function sha256Hex(buf: Buffer): Promise<string> {
   return Buffer.from(await webcrypto.subtle.digest('SHA-256', buf)).toString('hex');
 }
 
+/** Whether a run would skip this task: its sidecar records the same source and options. */
+export async function isUpToDate(task: ImageTask): Promise<boolean> {
+  if (task.force) return false;
+  const buf = await readFile(task.input).catch(() => undefined);
+  if (!buf) return false;
+  const sidecarPath = insideOut(task.outDir, `${task.outputStem}.json`);
+  const options = optionsHash(task.ops, task.options);
+  return (
+    (await readCurrentSidecar(sidecarPath, task.outDir, await sha256Hex(buf), options)) !==
+    undefined
+  );
+}
+
 /**
  * The one pipeline: read once, decode once, resample on the backend, encode, write atomically,
  * sidecar last. Throws ImageInputError for inputs that can never work; anything else may be retried.
  */
 export async function processImage(task: ImageTask, ctx: PipelineContext): Promise<ProcessResult> {
   const t0 = performance.now();
+  checkNameLength(task.outputStem);
   const sidecarRel = `${task.outputStem}.json`;
   const sidecarPath = insideOut(task.outDir, sidecarRel);
   const outputRel = (name: ImageOutputName) => `${task.outputStem}_${name}.webp`;
@@ -161,6 +217,7 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
 
   const outputs: Sidecar['outputs'] = {};
   // Every output and the sidecar share one folder: create it once.
+  await checkRealFolder(task.outDir, dirname(sidecarPath));
   await mkdir(dirname(sidecarPath), { recursive: true });
   await Promise.all(
     encoded.map(async ({ name, image, webp }) => {

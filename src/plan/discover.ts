@@ -1,7 +1,7 @@
 import fg from 'fast-glob';
 import * as fs from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 
 /** One input found on disk: its path, and the relative path its outputs mirror under --out. */
@@ -88,19 +88,45 @@ function loopSafeFs(root: string): Partial<typeof fs> {
   return { stat: statAsync, statSync };
 }
 
-async function walk(root: string, patterns: string[]): Promise<FoundInput[]> {
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
+}
+
+async function walk(root: string, patterns: string[], exclude?: string): Promise<FoundInput[]> {
+  const imageName = new RegExp(`\\.(${imageExtensions().join('|')})$`, 'i');
+  const skip = exclude && isInside(exclude, root) ? relative(root, exclude) : undefined;
   const entries = await fg(patterns, {
     cwd: root,
     fs: loopSafeFs(root),
     // Folders named like images are kept: they are reported, not silently dropped.
     onlyFiles: false,
+    markDirectories: true,
     dot: false,
     followSymbolicLinks: true,
     caseSensitiveMatch: false,
     suppressErrors: true,
     unique: true,
+    // The output folder may sit inside an input folder: its files are not inputs.
+    ignore: skip ? [`${fg.escapePath(skip.split(sep).join('/'))}/**`] : [],
   });
-  return entries.map((rel) => ({ path: resolve(root, rel), relPath: rel }));
+  const found: FoundInput[] = [];
+  for (const entry of entries) {
+    const isDir = entry.endsWith('/');
+    const rel = isDir ? entry.slice(0, -1) : entry;
+    // A folder a glob matched is not an input unless it is named like an image.
+    if (isDir && !imageName.test(rel)) continue;
+    found.push({ path: resolve(root, rel), relPath: rel });
+  }
+  if (!exclude) return found;
+  // Also what a link leads into it from elsewhere in the walk.
+  const realExclude = await realpath(exclude).catch(() => exclude);
+  const kept: FoundInput[] = [];
+  for (const f of found) {
+    const real = await realpath(f.path).catch(() => f.path);
+    if (!isInside(f.path, exclude) && !isInside(real, realExclude)) kept.push(f);
+  }
+  return kept;
 }
 
 /** Where an entry really is: its real path, or for a broken link its real folder and its name. */
@@ -120,6 +146,7 @@ async function identity(path: string): Promise<string | undefined> {
 export async function discoverInputs(
   args: string[],
   cwd = process.cwd(),
+  exclude?: string,
 ): Promise<{ inputs: FoundInput[]; problems: InputProblem[] }> {
   const exts = imageExtensions();
   const walkPattern = `**/*.{${exts.join(',')}}`;
@@ -130,13 +157,13 @@ export async function discoverInputs(
     const abs = resolve(cwd, arg);
     const st = await stat(abs).catch(() => undefined);
     if (st?.isDirectory()) {
-      found.push(...(await walk(abs, [walkPattern])));
+      found.push(...(await walk(abs, [walkPattern], exclude)));
     } else if (st?.isFile()) {
       found.push({ path: abs, relPath: basename(abs) });
     } else if (isGlob(arg)) {
       const base = resolve(cwd, globBase(arg));
       const pattern = relative(base, resolve(cwd, arg)).replace(/\\/g, '/');
-      const matches = await walk(base, [pattern]);
+      const matches = await walk(base, [pattern], exclude);
       if (matches.length === 0)
         problems.push({ input: arg, reason: 'no file matches this pattern' });
       found.push(...matches);

@@ -1,4 +1,4 @@
-import { extname, posix } from 'node:path';
+import { extname, posix, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 
 /** Ids from manifests and queue jobs become folder names: keep them to a safe alphabet. */
@@ -13,7 +13,8 @@ export function checkJobId(id: string): string | undefined {
 
 /** `trips/rome.jpg` → `trips/rome`; always '/'-separated, never absolute, never `..`. */
 export function stemOf(relPath: string): string {
-  const clean = relPath.split(/[\\/]+/).filter((p) => p && p !== '.');
+  // A backslash is an ordinary character in POSIX file names; it separates folders on Windows only.
+  const clean = relPath.split(sep === '\\' ? /[\\/]+/ : /\/+/).filter((p) => p && p !== '.');
   if (clean.some((p) => p === '..') || clean.length === 0) {
     throw new UsageError(`cannot derive an output name from "${relPath}"`);
   }

@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, sep } from 'node:path';
 import type { ProcessingOptions } from '../config/options.js';
 import type { ImageTask } from '../pipeline/types.js';
 import { discoverInputs } from './discover.js';
@@ -40,7 +40,7 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
   const candidates: Candidate[] = [];
 
   if (req.inputs.length > 0) {
-    const found = await discoverInputs(req.inputs);
+    const found = await discoverInputs(req.inputs, process.cwd(), req.outDir);
     problems.push(...found.problems);
     for (const f of found.inputs) {
       try {
@@ -49,7 +49,7 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
           relPath: f.relPath,
           stem: stemOf(f.relPath),
           input: f.path,
-          label: f.relPath.replace(/\\/g, '/'),
+          label: f.relPath.split(sep).join('/'),
           fixed: false,
         });
       } catch (err) {
@@ -67,7 +67,7 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
         relPath: job.id !== undefined ? basename(job.input) : job.relPath,
         stem,
         input: job.input,
-        label: job.relPath.replace(/\\/g, '/'),
+        label: job.relPath.split(sep).join('/'),
         job: { ops: job.ops, options: job.options },
         // An explicit id is the caller's chosen name: it is never renamed.
         fixed: job.id !== undefined,
