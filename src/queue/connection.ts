@@ -6,6 +6,18 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^@/]*)@/, '//***@');
 }
 
+/** `redis://host:port/db` with any user or password hidden, for "cannot reach" lines. */
+export function describeRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const auth = u.username || u.password ? '***@' : '';
+    const db = u.pathname.replace(/^\//, '') || '0';
+    return `${u.protocol}//${auth}${u.hostname}:${u.port || '6379'}/${db}`;
+  } catch {
+    return redactUrl(url);
+  }
+}
+
 function checkUrl(url: string): void {
   if (!/^rediss?:\/\//.test(url)) {
     throw new UsageError(

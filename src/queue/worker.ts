@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { errorMessage, isPermanent } from '../errors.js';
-import { workerConnection } from './connection.js';
+import { describeRedisUrl, workerConnection } from './connection.js';
 import { collectHeartbeat, type HeartbeatStats } from './heartbeat.js';
 import { jobIdOf } from './job.js';
 import type { QueueKeys } from './keys.js';
@@ -60,6 +60,8 @@ export interface WorkerOptions {
   shutdownTimeoutMs?: number;
   /** BLMOVE timeout when the queue is empty. */
   blockTimeoutS?: number;
+  /** While Redis stays unreachable, the warning is repeated at most this often. */
+  unreachableWarnMs?: number;
   /** Host part of the worker id (default: this machine's hostname). */
   host?: string;
   metrics?: DaemonMetrics;
@@ -119,6 +121,8 @@ export class QueueWorker {
   private ready = false;
   private everReady = false;
   private reclaiming = false;
+  private lastConnError?: string;
+  private lastUnreachableWarn = 0;
   private idValue?: string;
   private readonly stats: HeartbeatStats = { jobsDone: 0, jobsFailed: 0, jobsRetried: 0 };
   private log: Logger;
@@ -136,6 +140,7 @@ export class QueueWorker {
       promoteIntervalMs: 500,
       shutdownTimeoutMs: 30_000,
       blockTimeoutS: 5,
+      unreachableWarnMs: 30_000,
       host: hostname(),
       ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
     } as Resolved;
@@ -174,11 +179,13 @@ export class QueueWorker {
   }
 
   private async startUp(): Promise<void> {
-    this.redis = workerConnection(this.o.redisUrl, (delay) => {
-      if (this.everReady) this.log.warn(`Redis unreachable; reconnecting in ${delay} ms`);
+    this.redis = workerConnection(this.o.redisUrl, () => this.warnUnreachable());
+    this.redis.on('error', (err: Error & { code?: unknown }) => {
+      this.lastConnError = typeof err.code === 'string' ? err.code : err.message;
     });
     this.redis.on('ready', () => {
       this.ready = true;
+      this.lastUnreachableWarn = 0;
       if (this.everReady) {
         this.log.info('Redis connection restored');
         void this.afterReconnect();
@@ -209,6 +216,18 @@ export class QueueWorker {
       `worker started: queue ${this.k.jobs}, concurrency ${this.o.concurrency}, backend ${this.o.backend.description}`,
     );
     for (let i = 0; i < this.o.concurrency; i++) this.loops.push(this.fetchLoop());
+  }
+
+  /** One line at once, then at most every unreachableWarnMs while Redis stays unreachable. */
+  private warnUnreachable(): void {
+    const now = Date.now();
+    if (this.lastUnreachableWarn && now - this.lastUnreachableWarn < this.o.unreachableWarnMs)
+      return;
+    this.lastUnreachableWarn = now;
+    const why = this.lastConnError ? ` (${this.lastConnError})` : '';
+    this.log.warn(
+      `cannot reach Redis at ${describeRedisUrl(this.o.redisUrl)}${why}; retrying with backoff`,
+    );
   }
 
   /** Resolves when every fetch loop has ended (after stop()). */

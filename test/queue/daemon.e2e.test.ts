@@ -394,6 +394,25 @@ describe.skipIf(!haveRedisServer())('imgproc --daemon (the built CLI against red
     expect(await d.exited).toBe(0);
   });
 
+  const offline = async (extra: string[] = []) => {
+    const port = await freePort();
+    const url = `redis://:s3cret@127.0.0.1:${port}/0`;
+    return cli(['--daemon', '--redis', url, '--data-dir', data, '--cpu', ...FAST, ...extra], dir);
+  };
+  const unreachableLine =
+    /cannot reach Redis at redis:\/\/\*\*\*@127\.0\.0\.1:\d+\/0 \(ECONNREFUSED\); retrying with backoff/;
+
+  it('says once at start-up that Redis cannot be reached, with the password hidden', async () => {
+    const d = await offline();
+    await waitFor('the warning', () => unreachableLine.test(d.stderr()), 10_000);
+    // Reconnect attempts go on every few hundred ms; the warning is not repeated each time.
+    await sleep(1500);
+    expect(d.stderr().match(new RegExp(unreachableLine, 'g'))).toHaveLength(1);
+    expect(d.stderr()).not.toContain('s3cret');
+    d.child.kill('SIGTERM');
+    await d.exited;
+  });
+
   it('enqueue fails fast with a clear message when Redis is unreachable', async () => {
     const port = await freePort();
     const r = await run(
