@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import {
   DEFAULT_MAX_PIXELS,
   DEFAULT_OUTPUT_OPTIONS,
@@ -64,9 +64,7 @@ function buildProgram(): Command {
       '--report <file>',
       'write a JSON report of every input (processed, skipped or failed and why)',
     )
-    .addOption(
-      new Option('--backend <name>', 'where resampling runs').choices(['auto', 'cuda', 'cpu']),
-    )
+    .option('--backend <name>', 'where resampling runs: auto, cuda or cpu (default: auto)')
     .option('--cpu', 'never touch the GPU (same as --backend cpu)')
     .option('--gpu <n>', 'CUDA device index (default: 0)')
     .option('--gpu-timeout <seconds>', 'time limit of one GPU operation (default: 30)')

@@ -61,7 +61,12 @@ describe('invalid values exit 2 and name the valid values or range', () => {
       {},
       /Expected an integer between 0 and 6 for effort but received "9"/,
     ],
-    ['--backend gpu', ['--backend', 'gpu'], {}, /gpu.*Allowed choices are auto, cuda, cpu/],
+    [
+      '--backend gpu',
+      ['--backend', 'gpu'],
+      {},
+      /Expected one of auto, cuda, cpu for backend but received "gpu"/,
+    ],
     [
       '--thumb-width 0',
       ['--thumb-width', '0'],
