@@ -113,7 +113,17 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
     return plan.problems.length > 0 ? EXIT.someFailed : EXIT.ok;
   }
 
-  const lock = await RunLock.acquire(outDir);
+  // Chosen before the lock: a usage error (--backend cuda without a GPU) must leave nothing behind.
+  const backend = await selectBackend({
+    backend: processing.backend,
+    gpu: processing.gpu,
+    gpuTimeoutMs: processing.gpuTimeoutMs,
+    log: (line) => reporter.info(line),
+  });
+  const lock = await RunLock.acquire(outDir).catch(async (err: unknown) => {
+    await backend.close();
+    throw err;
+  });
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) {
@@ -127,16 +137,9 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
   process.on('SIGTERM', onSignal);
 
   const started = performance.now();
-  let backendName = 'none';
+  const backendName = backend.name;
   try {
     await sweepTempFiles(outDir);
-    const backend = await selectBackend({
-      backend: processing.backend,
-      gpu: processing.gpu,
-      gpuTimeoutMs: processing.gpuTimeoutMs,
-      log: (line) => reporter.info(line),
-    });
-    backendName = backend.name;
     tuneSharp(processing.concurrency);
     const limit = pLimit(processing.concurrency);
     let stop = false;
@@ -173,9 +176,8 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
       }
     };
     await Promise.all(plan.tasks.map((t) => limit(() => runOne(t))));
-    reporter.stopProgress();
-    await backend.close();
   } finally {
+    await backend.close();
     reporter.stopProgress();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
