@@ -199,6 +199,7 @@ export class QueueWorker {
     await this.claimId();
     this.log = this.log.child({ worker: this.idValue });
     await this.takeOverLeftovers();
+    if (this.stopping) return;
     this.o.metrics?.backend.set(
       {
         backend: this.o.backend.name,
@@ -258,10 +259,10 @@ export class QueueWorker {
     this.timers.push(t);
   }
 
-  private heartbeatPayload(): Promise<string> {
+  private heartbeatPayload(id: string): Promise<string> {
     const current = [...this.inFlight.values()].map((j) => j.id);
     return collectHeartbeat({
-      id: this.idValue!,
+      id,
       token: this.token,
       queue: this.k.jobs,
       backend: this.o.backend,
@@ -279,13 +280,15 @@ export class QueueWorker {
     const host = hostPart(this.o.host);
     for (let n = 0; n < 10_000; n++) {
       const id = `${host}_${kind}${n}`;
-      this.idValue = id;
       const claimed = await this.run<number>(
         'claim',
         [this.k.heartbeat(id), this.k.workers],
-        [await this.heartbeatPayload(), this.o.heartbeatTtlMs, id],
+        [await this.heartbeatPayload(id), this.o.heartbeatTtlMs, id],
       );
-      if (claimed === 1) return;
+      if (claimed === 1) {
+        this.idValue = id;
+        return;
+      }
     }
     throw new Error(`no free worker slot on ${host}`);
   }
@@ -324,7 +327,7 @@ export class QueueWorker {
     const ok = await this.run<number>(
       'heartbeat',
       [this.k.heartbeat(this.idValue), this.k.workers],
-      [await this.heartbeatPayload(), this.o.heartbeatTtlMs, this.idValue, this.token],
+      [await this.heartbeatPayload(this.idValue), this.o.heartbeatTtlMs, this.idValue, this.token],
     );
     if (ok === 1) return;
     // Our key lapsed and another daemon took the id: never share it; take a free one.
@@ -569,32 +572,61 @@ export class QueueWorker {
     );
   }
 
+  /** Resolves once the connection is down (at once if it is down now). */
+  private untilDown(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.ready) resolve();
+      else this.redis.once('close', () => resolve());
+    });
+  }
+
   private async shutdown(): Promise<void> {
     this.stopping = true;
-    // Each step alone, bounded: with Redis down, the jobs stay listed for the reaper instead.
+    if (!this.redis) return;
+    const skipped: string[] = [];
+    // Each step alone, bounded; with Redis down it is skipped: held jobs stay listed, and the
+    // reaper of another daemon requeues them once this worker's heartbeat expires.
     const step = async (what: string, fn: () => Promise<unknown>) => {
+      if (!this.ready) {
+        skipped.push(what);
+        return;
+      }
       try {
         await Promise.race([
           fn(),
           sleep(5000).then(() => {
             throw new Error('Redis did not answer in 5 s');
           }),
+          this.untilDown().then(() => {
+            throw new Error('the Redis connection was lost');
+          }),
         ]);
       } catch (err) {
         this.log.warn(`shutdown: ${what} failed: ${errorMessage(err)}`);
       }
     };
-    if (!this.redis) return;
-    // A stop during start-up waits for the id claim, so that the id is released, not leaked.
-    await Promise.race([this.startPromise?.catch(() => {}), sleep(this.o.shutdownTimeoutMs)]);
+    // A stop during start-up waits for the id claim, so that the id is released, not leaked;
+    // not while Redis is down: the claim would wait for it.
+    await Promise.race([
+      this.startPromise?.catch(() => {}),
+      sleep(this.o.shutdownTimeoutMs),
+      this.untilDown(),
+    ]);
     this.log.info(`stopping: ${this.inFlight.size} job(s) in flight`);
     // Ends blocked BLMOVEs; a job one of them moved meanwhile is handed back below.
     for (const b of this.blocking) b.disconnect();
-    const deadline = sleep(this.o.shutdownTimeoutMs).then(() => 'timeout' as const);
+    // With Redis down and nothing in flight, the loops only wait for Redis: do not wait for them.
+    let waiting = true;
+    const idleAndDown = async () => {
+      while (waiting && (this.inFlight.size > 0 || this.ready)) await sleep(50);
+      return 'down' as const;
+    };
     const result = await Promise.race([
       Promise.all(this.loops).then(() => 'done' as const),
-      deadline,
+      sleep(this.o.shutdownTimeoutMs).then(() => 'timeout' as const),
+      idleAndDown(),
     ]);
+    waiting = false;
     for (const t of this.timers) clearInterval(t);
     const abandoned = [...this.inFlight.values()];
     if (result === 'timeout' && abandoned.length) {
@@ -612,8 +644,11 @@ export class QueueWorker {
         });
       }
       for (const j of abandoned) {
-        if (this.o.onAbandon)
-          await step('cleanup', () => this.o.onAbandon!(j.raw.toString('utf8')));
+        if (this.o.onAbandon) {
+          await this.o.onAbandon(j.raw.toString('utf8')).catch((err: unknown) => {
+            this.log.warn(`shutdown: cleanup failed: ${errorMessage(err)}`);
+          });
+        }
       }
       await step('release id', () =>
         this.run(
@@ -623,8 +658,14 @@ export class QueueWorker {
         ),
       );
     }
-    await step('close', () => this.redis.quit());
+    if (this.ready) await step('close', () => this.redis.quit());
     this.redis.disconnect();
+    if (skipped.length) {
+      this.log.warn(
+        `shutdown: Redis is not connected; skipped ${[...new Set(skipped)].join(' and ')}; ` +
+          `jobs held by ${this.idValue} return to the queue when its heartbeat expires`,
+      );
+    }
     this.log.info('stopped');
   }
 }

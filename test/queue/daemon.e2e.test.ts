@@ -413,6 +413,33 @@ describe.skipIf(!haveRedisServer())('imgproc --daemon (the built CLI against red
     await d.exited;
   });
 
+  /** The exit code, or 'still running' if the daemon has not exited within `ms`. */
+  const exitWithin = (p: Proc, ms: number) =>
+    Promise.race([p.exited, sleep(ms).then(() => 'still running' as const)]);
+
+  it('on SIGTERM while Redis is unreachable exits 0 without waiting for the shutdown timeout', async () => {
+    const d = await offline(['--shutdown-timeout', '30']);
+    await waitFor('the warning', () => unreachableLine.test(d.stderr()), 10_000);
+    d.child.kill('SIGTERM');
+    expect(await exitWithin(d, 10_000), d.stderr()).toBe(0);
+
+    // Connected first, then Redis goes away: the Redis steps of the shutdown are skipped.
+    fresh();
+    const e = daemon(['--shutdown-timeout', '30']);
+    await waitFor('the worker up', () => e.stderr().includes('worker started'));
+    await server.stop();
+    try {
+      await waitFor('the warning', () => /cannot reach Redis/.test(e.stderr()), 10_000);
+      e.child.kill('SIGTERM');
+      expect(await exitWithin(e, 10_000), e.stderr()).toBe(0);
+      expect(e.stderr()).toMatch(
+        /shutdown: Redis is not connected; skipped hand back and release id; jobs held by \S+_cpu0 return to the queue/,
+      );
+    } finally {
+      await server.start();
+    }
+  });
+
   it('enqueue fails fast with a clear message when Redis is unreachable', async () => {
     const port = await freePort();
     const r = await run(
