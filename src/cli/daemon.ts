@@ -4,6 +4,7 @@ import { type Command, Option } from 'commander';
 import { pick, type ProcessingOptions } from '../config/options.js';
 import { parseChoice, parseInteger, parseNumber } from '../config/validate.js';
 import { FatalError, UsageError } from '../errors.js';
+import { createLogger, type Logger } from '../queue/logger.js';
 
 function hasOption(cmd: Command, long: string): boolean {
   return cmd.options.some((o) => o.long === long);
@@ -139,34 +140,69 @@ export async function runDaemon(
   processing: ProcessingOptions,
 ): Promise<number> {
   const cfg = resolveDaemonConfig(opts as Raw);
-  const [
-    { queueKeys },
-    { createLogger },
-    { QueueWorker },
-    { imageJobHandler },
-    metricsMod,
-    hb,
-    sel,
-  ] = await Promise.all([
-    import('../queue/keys.js'),
-    import('../queue/logger.js'),
-    import('../queue/worker.js'),
-    import('../queue/image-job.js'),
-    import('../queue/metrics.js'),
-    import('../queue/heartbeat.js'),
-    import('../backends/select.js'),
-  ]);
+  const log = createLogger({ format: cfg.logFormat });
+  // Installed before anything async, so that a signal during start-up stops cleanly (exit 0).
+  let stopSignal: string | undefined;
+  let signalled: (sig: string) => void = () => {};
+  const stopRequested = new Promise<string>((r) => (signalled = r));
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopSignal !== undefined) {
+      log.warn(
+        `${sig} again: exiting now; jobs in flight return to the queue when the heartbeat expires`,
+      );
+      process.exit(130);
+    }
+    stopSignal = sig;
+    signalled(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await startDaemon(cfg, processing, log, stopRequested, () => stopSignal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    // An abandoned job's pipeline may still hold the event loop; its work was handed back.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
+  }
+}
+
+async function startDaemon(
+  cfg: DaemonConfig,
+  processing: ProcessingOptions,
+  log: Logger,
+  stopRequested: Promise<string>,
+  stopSignal: () => string | undefined,
+): Promise<number> {
+  const [{ queueKeys }, { QueueWorker }, { imageJobHandler }, metricsMod, hb, sel] =
+    await Promise.all([
+      import('../queue/keys.js'),
+      import('../queue/worker.js'),
+      import('../queue/image-job.js'),
+      import('../queue/metrics.js'),
+      import('../queue/heartbeat.js'),
+      import('../backends/select.js'),
+    ]);
   const keys = queueKeys({ prefix: cfg.prefix, queue: cfg.queue });
   const dataDir = await realpath(cfg.dataDir).catch(() => {
     throw new FatalError(`--data-dir ${cfg.dataDir} does not exist`);
   });
-  const log = createLogger({ format: cfg.logFormat });
+  const early = () => {
+    const sig = stopSignal();
+    if (sig) log.info(`${sig}: stopping before the worker started`);
+    return sig !== undefined;
+  };
+  if (early()) return 0;
   const backend = await sel.selectBackend({
     backend: processing.backend,
     gpu: processing.gpu,
     gpuTimeoutMs: processing.gpuTimeoutMs,
     log: (line) => log.info(line),
   });
+  if (early()) {
+    await backend.close().catch(() => {});
+    return 0;
+  }
   const { handler, onAbandon } = imageJobHandler({
     dataDir,
     processing,
@@ -206,50 +242,30 @@ export async function runDaemon(
   });
   ref.worker = worker;
 
-  let signalled: (sig: string) => void = () => {};
-  const stopRequested = new Promise<string>((r) => (signalled = r));
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (worker.isStopping) {
-      log.warn(
-        `${sig} again: exiting now; jobs in flight return to the queue when the heartbeat expires`,
-      );
-      process.exit(130);
-    }
-    signalled(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const server =
-    cfg.metricsPort === undefined
-      ? undefined
-      : await metricsMod.serveMetrics(
-          metrics,
-          {
-            depths: () => worker.depths(),
-            healthy: () => worker.healthy,
-            workerId: () => worker.id,
-          },
-          cfg.metricsPort,
-        );
-  if (server) {
-    const addr = server.address();
-    log.info(
-      `metrics on :${typeof addr === 'object' && addr ? addr.port : cfg.metricsPort}/metrics`,
-    );
-  }
+  let server: Awaited<ReturnType<typeof metricsMod.serveMetrics>> | undefined;
   try {
-    await Promise.race([worker.start(), stopRequested]);
+    if (cfg.metricsPort !== undefined) {
+      server = await metricsMod.serveMetrics(
+        metrics,
+        {
+          depths: () => worker.depths(),
+          healthy: () => worker.healthy,
+          workerId: () => worker.id,
+        },
+        cfg.metricsPort,
+      );
+      const addr = server.address();
+      log.info(
+        `metrics on :${typeof addr === 'object' && addr ? addr.port : cfg.metricsPort}/metrics`,
+      );
+    }
+    if (stopSignal() === undefined) await Promise.race([worker.start(), stopRequested]);
     const sig = await stopRequested;
     log.info(`${sig}: stopping`);
     await worker.stop();
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     server?.close();
     await backend.close().catch(() => {});
-    // An abandoned job's pipeline may still hold the event loop; its work was handed back.
-    setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
   }
   return 0;
 }

@@ -440,6 +440,16 @@ describe.skipIf(!haveRedisServer())('imgproc --daemon (the built CLI against red
     }
   });
 
+  it('exits 0 on a SIGTERM during start-up', async () => {
+    fresh();
+    const d = daemon();
+    // The first line comes from the backend choice, before the worker connects.
+    await waitFor('the first log line', () => d.stderr().length > 0);
+    d.child.kill('SIGTERM');
+    expect(await d.exited, d.stderr()).toBe(0);
+    expect(d.stderr()).toMatch(/SIGTERM: stopping/);
+  });
+
   it('enqueue fails fast with a clear message when Redis is unreachable', async () => {
     const port = await freePort();
     const r = await run(
