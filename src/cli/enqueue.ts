@@ -1,11 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
-import { pick, resolveOps } from '../config/options.js';
+import {
+  DEFAULT_OUTPUT_OPTIONS,
+  jobOptionOverrides,
+  pick,
+  resolveOps,
+  resolveOutputOptions,
+} from '../config/options.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { addConnectionOptions, openQueue } from './queue.js';
 
 type Raw = Record<string, string | boolean | undefined>;
+
+/** The checks the daemon makes before processing, so that a bad value fails here, not later. */
+function checkJobSettings(job: { ops?: string[] | string; options?: unknown }): void {
+  if (job.ops !== undefined) {
+    resolveOps({ ops: Array.isArray(job.ops) ? job.ops.join(',') : job.ops }, {});
+  }
+  if (job.options !== undefined) {
+    resolveOutputOptions(jobOptionOverrides(job.options), DEFAULT_OUTPUT_OPTIONS, {});
+  }
+}
 
 function relInside(dataDir: string, abs: string): string | undefined {
   const rel = relative(dataDir, abs);
@@ -75,6 +91,11 @@ export function registerEnqueueCommand(program: Command): void {
       } catch (err) {
         throw new UsageError(`--options must be a JSON object: ${errorMessage(err)}`);
       }
+      try {
+        checkJobSettings({ options: extra.options });
+      } catch (err) {
+        throw new UsageError(`--options: ${errorMessage(err)}`);
+      }
     }
 
     const entries: unknown[] = [];
@@ -101,6 +122,7 @@ export function registerEnqueueCommand(program: Command): void {
       let job;
       try {
         job = parseJob(JSON.stringify(withExtra));
+        checkJobSettings(job);
       } catch (err) {
         throw new UsageError(`job ${i + 1}: ${errorMessage(err)}`);
       }

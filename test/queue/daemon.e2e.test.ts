@@ -450,6 +450,61 @@ describe.skipIf(!haveRedisServer())('imgproc --daemon (the built CLI against red
     expect(d.stderr()).toMatch(/SIGTERM: stopping/);
   });
 
+  it('enqueue refuses bad per-job options and ops with exit 2, queueing nothing', async () => {
+    const conn = fresh();
+    const bogus = await run(
+      [
+        'enqueue',
+        join(data, 'up', '0.png'),
+        '--data-dir',
+        data,
+        '--options',
+        '{"bogus":1}',
+        ...conn,
+      ],
+      dir,
+    );
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/--options: unknown option "bogus"; valid options are thumbWidth/);
+    const width = await run(
+      [
+        'enqueue',
+        join(data, 'up', '0.png'),
+        '--data-dir',
+        data,
+        '--options',
+        '{"thumbWidth":0}',
+        ...conn,
+      ],
+      dir,
+    );
+    expect(width.code).toBe(2);
+    expect(width.stderr).toMatch(/thumb-width but received "0"/);
+    const manifest = join(dir, 'bad.ndjson');
+    writeFileSync(
+      manifest,
+      '{"input":"up/0.png"}\n{"input":"up/1.png","options":{"quality":{"thumb":101}}}\n',
+    );
+    const m = await run(['enqueue', '-m', manifest, '--data-dir', data, ...conn], dir);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/job 2: .*quality of thumb but received "101"/);
+    expect(await redis.llen(keys.jobs)).toBe(0);
+    const ok = await run(
+      [
+        'enqueue',
+        join(data, 'up', '0.png'),
+        '--data-dir',
+        data,
+        '--options',
+        '{"thumbWidth":32}',
+        ...conn,
+      ],
+      dir,
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await redis.llen(keys.jobs)).toBe(1);
+  });
+
   it('enqueue fails fast with a clear message when Redis is unreachable', async () => {
     const port = await freePort();
     const r = await run(
