@@ -59,6 +59,7 @@ export function registerEnqueueCommand(program: Command): void {
   addConnectionOptions(
     program
       .command('enqueue')
+      .exitOverride()
       .description('push jobs onto the Redis queue for daemons to process')
       .argument('[inputs...]', 'image files, folders and globs, inside --data-dir')
       .option(

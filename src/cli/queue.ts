@@ -39,7 +39,11 @@ function out(line: string): void {
 
 /** `imgproc queue stats` and `imgproc queue retry-failed`. */
 export function registerQueueCommands(program: Command): void {
-  const queue = program.command('queue').description('inspect and repair the Redis queue');
+  // Usage errors throw (exit 2 at the top) instead of exiting 1; subcommands inherit this.
+  const queue = program
+    .command('queue')
+    .description('inspect and repair the Redis queue')
+    .exitOverride();
   addConnectionOptions(
     queue
       .command('stats')
@@ -88,4 +92,6 @@ export function registerQueueCommands(program: Command): void {
       redis.disconnect();
     }
   });
+  // `imgproc queue` and `imgproc queue bogus` list the subcommands.
+  queue.showHelpAfterError(true);
 }

@@ -12,6 +12,7 @@ export function registerWorkersCommand(program: Command): void {
   addConnectionOptions(
     program
       .command('workers')
+      .exitOverride()
       .description('live queue workers with their heartbeat metrics')
       .option('--json', 'print JSON on stdout'),
   ).action(async (_opts: Raw, cmd: Command) => {

@@ -505,6 +505,26 @@ describe.skipIf(!haveRedisServer())('imgproc --daemon (the built CLI against red
     expect(await redis.llen(keys.jobs)).toBe(1);
   });
 
+  it('a usage error of a queue command exits 2, and `queue` lists its subcommands', async () => {
+    for (const args of [['queue'], ['queue', 'bogus']]) {
+      const r = await run(args, dir);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^\s+stats \[options\]/m);
+      expect(r.stderr).toMatch(/^\s+retry-failed \[options\]/m);
+    }
+    expect((await run(['queue', 'bogus'], dir)).stderr).toMatch(/unknown command 'bogus'/);
+    for (const args of [
+      ['queue', 'stats', '--bogus'],
+      ['enqueue', '--bogus'],
+      ['workers', '--bogus'],
+    ]) {
+      const r = await run(args, dir);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/unknown option '--bogus'/);
+    }
+    expect((await run(['queue', '--help'], dir)).code).toBe(0);
+  });
+
   it('enqueue fails fast with a clear message when Redis is unreachable', async () => {
     const port = await freePort();
     const r = await run(
