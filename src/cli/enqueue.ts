@@ -61,10 +61,13 @@ export function registerEnqueueCommand(program: Command): void {
       .command('enqueue')
       .exitOverride()
       .description('push jobs onto the Redis queue for daemons to process')
-      .argument('[inputs...]', 'image files, folders and globs, inside --data-dir')
+      .argument(
+        '[inputs...]',
+        'image files, folders and globs inside --data-dir; relative ones resolve in --data-dir',
+      )
       .option(
         '--data-dir <dir>',
-        "the daemons' data folder: job paths are written relative to it (default: cwd)",
+        "the daemons' data folder: relative inputs resolve in it, and job paths are written relative to it (default: cwd)",
       )
       .option(
         '-m, --manifest <file>',
@@ -102,14 +105,17 @@ export function registerEnqueueCommand(program: Command): void {
     const entries: unknown[] = [];
     if (typeof opts.manifest === 'string') entries.push(...(await manifestJobs(opts.manifest)));
     if (inputs.length) {
-      const { inputs: found, problems } = await discoverInputs(inputs);
+      // Relative inputs name paths in the data folder, as job inputs do for the daemon.
+      const { inputs: found, problems } = await discoverInputs(inputs, dataDir);
       if (problems.length) {
         throw new UsageError(problems.map((p) => `${p.input}: ${p.reason}`).join('\n'));
       }
       for (const f of found) {
         const rel = relInside(dataDir, f.path);
         if (!rel) {
-          throw new UsageError(`${f.path} is outside the data folder ${dataDir}; pass --data-dir`);
+          throw new UsageError(
+            `${f.path} is outside the data folder ${dataDir}: inputs must be inside --data-dir`,
+          );
         }
         entries.push({ input: rel });
       }

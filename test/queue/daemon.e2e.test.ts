@@ -175,10 +175,10 @@ describe.skipIf(!haveRedisServer())('imgproc --daemon (the built CLI against red
     const enq = await run(
       [
         'enqueue',
-        'data/up/0.png',
-        'data/up/1.png',
-        'data/up/big.png',
-        'data/up/text.png',
+        'up/0.png',
+        'up/1.png',
+        'up/big.png',
+        'up/text.png',
         '--data-dir',
         'data',
         '--json',
@@ -525,10 +525,42 @@ describe.skipIf(!haveRedisServer())('imgproc --daemon (the built CLI against red
     expect((await run(['queue', '--help'], dir)).code).toBe(0);
   });
 
+  it('enqueue resolves relative inputs in --data-dir, and refuses inputs outside it', async () => {
+    const conn = fresh();
+    const elsewhere = mkdtempSync(join(tmpdir(), 'imgproc-cwd-'));
+    try {
+      const r = await run(
+        ['enqueue', 'up/0.png', 'up/1*.png', '--data-dir', data, '--json', ...conn],
+        elsewhere,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const inputs = (await redis.lrange(keys.jobs, 0, -1)).map(
+        (raw) => (JSON.parse(raw) as { input: string }).input,
+      );
+      expect(inputs.sort()).toEqual(
+        ['up/0.png', ...Array.from({ length: 10 }, (_, i) => `up/1${i}.png`), 'up/1.png'].sort(),
+      );
+      const outside = await run(
+        ['enqueue', join(dir, 'outside.png'), '--data-dir', data, ...conn],
+        elsewhere,
+      );
+      expect(outside.code).toBe(2);
+      expect(outside.stderr).toMatch(
+        /outside\.png is outside the data folder .*: inputs must be inside --data-dir/,
+      );
+      const up = await run(['enqueue', '../outside.png', '--data-dir', data, ...conn], elsewhere);
+      expect(up.code).toBe(2);
+      expect(up.stderr).toMatch(/is outside the data folder/);
+      expect(await redis.llen(keys.jobs)).toBe(12);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('enqueue fails fast with a clear message when Redis is unreachable', async () => {
     const port = await freePort();
     const r = await run(
-      ['enqueue', 'data/up/0.png', '--data-dir', 'data', '--redis', `redis://127.0.0.1:${port}`],
+      ['enqueue', 'up/0.png', '--data-dir', 'data', '--redis', `redis://127.0.0.1:${port}`],
       dir,
     );
     expect(r.code).toBe(1);
