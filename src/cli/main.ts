@@ -69,6 +69,8 @@ function buildProgram(): Command {
     .option('--gpu <n>', 'CUDA device index (default: 0)')
     .option('--gpu-timeout <seconds>', 'time limit of one GPU operation (default: 30)')
     .option('--daemon', 'run as a Redis queue worker (see --redis)');
+  // Before the subcommands are added, so that they inherit it: usage errors exit 2, not 1.
+  program.exitOverride();
   addDaemonOptions(program)
     .showHelpAfterError('(run imgproc --help for usage)')
     .action(async (inputs: string[], opts: Record<string, string | boolean | undefined>) => {
@@ -95,7 +97,6 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   });
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {

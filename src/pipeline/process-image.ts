@@ -217,6 +217,7 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
 
   const outputs: Sidecar['outputs'] = {};
   // Every output and the sidecar share one folder: create it once.
+  await mkdir(task.outDir, { recursive: true });
   await checkRealFolder(task.outDir, dirname(sidecarPath));
   await mkdir(dirname(sidecarPath), { recursive: true });
   await Promise.all(
