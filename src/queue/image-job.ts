@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { ProcessingOptions } from '../config/options.js';
@@ -29,8 +29,6 @@ export function imageJobHandler(opts: ImageJobOptions): {
     const job = parseJob(raw);
     const task = await buildTask(job, { dataDir: opts.dataDir, processing: opts.processing });
     if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
-    // The pipeline resolves the output root's real path, so it must exist (checked inside above).
-    await mkdir(task.outDir, { recursive: true });
     const result = await processImage(task, { backend: opts.backend });
     const outRel = toPosix(relative(opts.dataDir, task.outDir));
     const inOut = (p: string) => (outRel ? `${outRel}/${p}` : p);
