@@ -6,6 +6,8 @@ export type NativeErrorCode =
   | 'ERR_CUDA_OOM'
   | 'ERR_NO_CUDA'
   | 'ERR_NO_DEVICE'
+  | 'ERR_DECODE'
+  | 'ERR_NO_WEBP'
   | 'ERR_NATIVE';
 
 const KNOWN = new Set<string>([
@@ -15,6 +17,8 @@ const KNOWN = new Set<string>([
   'ERR_CUDA_OOM',
   'ERR_NO_CUDA',
   'ERR_NO_DEVICE',
+  'ERR_DECODE',
+  'ERR_NO_WEBP',
   'ERR_NATIVE',
 ]);
 
