@@ -42,6 +42,18 @@ const KNOWN_UNSUPPORTED: ReadonlyArray<[string, (b: Buffer) => boolean]> = [
   ],
 ];
 
+/** Whether the first bytes are those of a format imgproc decodes (the list in RASTER_FORMATS). */
+export function hasDecodableSignature(head: Buffer): boolean {
+  const ascii = (from: number, to: number) => head.subarray(from, to).toString('latin1');
+  if (head.length < 12) return false;
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return true; // JPEG
+  if (head.readUInt32BE(0) === 0x89504e47) return true; // PNG
+  if (ascii(0, 4) === 'GIF8') return true;
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return true;
+  if (['II*\0', 'MM\0*', 'II+\0', 'MM\0+'].includes(ascii(0, 4))) return true; // TIFF, BigTIFF
+  return ascii(4, 8) === 'ftyp'; // HEIF, AVIF
+}
+
 const SHARP_OPTIONS = { failOn: 'error', sequentialRead: true } as const;
 
 function classifyUnreadable(buf: Buffer, err: unknown): ImageInputError {

@@ -1,11 +1,11 @@
 import { webcrypto } from 'node:crypto';
-import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Backend, ResampleRequest, Size } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
 import { computeGradient } from '../gradient/index.js';
 import { writeAtomic } from './atomic-write.js';
-import { decode, decodeSize, readHeader } from './decode.js';
+import { decode, decodeSize, hasDecodableSignature, readHeader } from './decode.js';
 import { fitInside, scaledSize, thumbSize } from './dimensions.js';
 import { blurDataUrl, encodeWebp } from './encode.js';
 import { optionsHash, readCurrentSidecar, serializeSidecar } from './sidecar.js';
@@ -111,17 +111,45 @@ function insideOut(outDir: string, relPath: string): string {
   return abs;
 }
 
-async function readSource(path: string): Promise<Buffer> {
+/** Files up to this size are read whole at once; larger ones have their signature checked first. */
+const SNIFF_ABOVE = 1 << 20;
+const SNIFF_BYTES = 4096;
+
+async function readPrefix(path: string, length: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readSource(path: string, maxPixels: number): Promise<Buffer> {
   try {
     // Reading a FIFO or a device would block forever: only regular files are read.
     const st = await stat(path);
     if (!st.isFile() && !st.isDirectory()) {
       throw new ImageInputError('NOT_A_FILE', 'not a regular file (a FIFO, socket or device)');
     }
+    if (st.isFile() && st.size > SNIFF_ABOVE) {
+      // A large file that does not start like an image is refused from its first bytes (with the
+      // same reason a full read would give), not read whole into memory first.
+      const head = await readPrefix(path, SNIFF_BYTES);
+      if (!hasDecodableSignature(head)) {
+        await readHeader(head, maxPixels).catch((err: unknown) => {
+          // A format cut short by the prefix (an SVG, say) is judged on the whole file below.
+          if (err instanceof ImageInputError && err.code !== 'CORRUPT') throw err;
+        });
+      }
+    }
     return await readFile(path);
   } catch (err) {
     if (err instanceof ImageInputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_FS_FILE_TOO_LARGE') {
+      throw new ImageInputError('UNREADABLE', 'file too large to read (2 GiB or more)');
+    }
     if (code === 'ELOOP') {
       throw new ImageInputError('UNREADABLE', 'symbolic link loop', 'fix or remove the link');
     }
@@ -167,7 +195,7 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
   const sidecarPath = insideOut(task.outDir, sidecarRel);
   const outputRel = (name: ImageOutputName) => `${task.outputStem}_${name}.webp`;
 
-  const buf = await readSource(task.input);
+  const buf = await readSource(task.input, task.maxPixels);
   const sha256 = await sha256Hex(buf);
   const options = optionsHash(task.ops, task.options);
   const tRead = performance.now();

@@ -41,6 +41,10 @@ const EXPECTED: Record<string, { reason: RegExp; code: string }> = {
     reason: /too many pixels: 500x400 = 200000 > --max-pixels 150000/,
     code: 'TOO_MANY_PIXELS',
   },
+  // Over 1 MiB: refused from their first bytes, with the reason a full read would give.
+  'lorem-3mb.jpg': { reason: /not an image/, code: 'NOT_AN_IMAGE' },
+  'large-bmp.png': { reason: /unsupported format \(BMP\)/, code: 'UNSUPPORTED_FORMAT' },
+  'large-svg.webp': { reason: /unsupported format \(SVG\)/, code: 'UNSUPPORTED_FORMAT' },
   'folder.jpg': { reason: /folder/, code: 'NOT_A_FILE' },
   'dangling.jpg': { reason: /not found|broken|symbolic link/i, code: 'UNREADABLE' },
   'fifo.jpg': { reason: /not a regular file/, code: 'NOT_A_FILE' },
@@ -63,6 +67,14 @@ beforeAll(async () => {
   await writeSolid(join(input, 'big.png'), 500, 400, [9, 9, 9]);
   await writeSolid(join(input, 'good.png'), 100, 100, [200, 30, 30]);
   await copyFile(join(PHOTOS, 'tiny-1x1.png'), join(input, 'tiny.png'));
+  const padding = Buffer.alloc(3 << 20, 'lorem ipsum ');
+  await writeFile(join(input, 'lorem-3mb.jpg'), padding);
+  await writeFile(join(input, 'large-bmp.png'), Buffer.concat([Buffer.from('BM'), padding]));
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><!-- ';
+  await writeFile(
+    join(input, 'large-svg.webp'),
+    Buffer.concat([Buffer.from(svg), padding, Buffer.from(' --></svg>')]),
+  );
   await mkdir(join(input, 'folder.jpg'));
   await symlink(join(dir, 'nowhere.jpg'), join(input, 'dangling.jpg'));
   await symlink('selfloop.jpg', join(input, 'selfloop.jpg'));
