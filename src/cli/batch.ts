@@ -66,8 +66,12 @@ export async function runBatch(inputs: string[], raw: RawOptions): Promise<numbe
 
   const plan = await planBatch({ inputs, manifest, outDir, processing });
   for (const c of plan.collisions) {
+    // The same relative path under two input folders: only the full paths tell them apart.
+    const relPaths = c.renamed.map((r) => r.relPath);
+    const named =
+      new Set(relPaths).size === relPaths.length ? relPaths : c.renamed.map((r) => r.key);
     reporter.warn(
-      `${c.renamed.map((r) => r.relPath).join(', ')} would all write ${c.stem}_*; ` +
+      `${named.join(', ')} would all write ${c.stem}_*; ` +
         `writing ${c.renamed.map((r) => r.stem + '_*').join(', ')} instead`,
     );
   }

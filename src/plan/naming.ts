@@ -34,7 +34,7 @@ export interface Named {
 
 export interface Collision {
   stem: string;
-  renamed: Array<{ relPath: string; stem: string }>;
+  renamed: Array<{ relPath: string; stem: string; key: string }>;
 }
 
 /**
@@ -65,7 +65,7 @@ export function disambiguate<T extends Named>(items: T[]): { items: T[]; collisi
       for (let n = 2; taken.has(stem.toLowerCase()); n++) stem = `${item.stem}_${ext}_${n}`;
       taken.add(stem.toLowerCase());
       item.stem = stem;
-      renamed.push({ relPath: item.relPath, stem });
+      renamed.push({ relPath: item.relPath, stem, key: item.key });
     }
     collisions.push({ stem: original, renamed });
   }

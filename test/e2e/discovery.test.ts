@@ -183,6 +183,23 @@ describe('name collisions', () => {
     );
   });
 
+  it('the same relative path under two input folders: the warning names both full paths', async () => {
+    const one = join(dir, 'coll-one');
+    const two = join(dir, 'coll-two');
+    await mkdir(one, { recursive: true });
+    await mkdir(two, { recursive: true });
+    await writeSolid(join(one, 'pic.png'), 40, 30, [250, 0, 0]);
+    await writeSolid(join(two, 'pic.png'), 40, 30, [0, 0, 250]);
+    const r = await runCli([one, two, '--out', join(dir, 'coll-two-out'), '--cpu']);
+    expect(r.code).toBe(0);
+    const warning = r.stderr.split('\n').find((l) => l.startsWith('warning:'));
+    expect(warning).toContain(join(one, 'pic.png'));
+    expect(warning).toContain(join(two, 'pic.png'));
+    expect(await listFiles(join(dir, 'coll-two-out'))).toEqual(
+      [...outputsOf('pic_png'), ...outputsOf('pic_png_2')].sort(),
+    );
+  });
+
   it('no collision warning for distinct stems', async () => {
     const r = await runCli([join(PHOTOS, 'tiny-1x1.png'), '--out', join(dir, 'plain'), '--cpu']);
     expect(r.stderr).not.toContain('warning:');

@@ -70,8 +70,8 @@ describe('disambiguate', () => {
       {
         stem: 'a',
         renamed: [
-          { relPath: 'a.jpg', stem: 'a_jpg' },
-          { relPath: 'a.png', stem: 'a_png' },
+          { relPath: 'a.jpg', stem: 'a_jpg', key: '/a.jpg' },
+          { relPath: 'a.png', stem: 'a_png', key: '/a.png' },
         ],
       },
     ]);
@@ -141,7 +141,9 @@ describe('disambiguate', () => {
     const { items: out, collisions } = disambiguate(items);
     expect(out.find((i) => i.fixed)!.stem).toBe('x');
     expect(out.find((i) => !i.fixed)!.stem).toBe('x_jpg');
-    expect(collisions[0]!.renamed).toEqual([{ relPath: 'x.jpg', stem: 'x_jpg' }]);
+    expect(collisions[0]!.renamed).toEqual([
+      { relPath: 'x.jpg', stem: 'x_jpg', key: '/jobs/x.jpg' },
+    ]);
   });
 
   it('keeps folders in the stem: the same name in two folders is not a collision', () => {
