@@ -8,7 +8,6 @@
 #include <string>
 
 #include "cuda_engine.h"
-#include "decode/webp.h"
 #include "error.h"
 #include "plan.h"
 #include "reference/reference.h"
@@ -220,39 +219,6 @@ class ResampleWorker : public PromiseWorker {
   Napi::ObjectReference result_;
 };
 
-// Decodes a WebP file into an RGB buffer made here, on the main thread; Execute() fills it.
-class WebpDecodeWorker : public PromiseWorker {
- public:
-  WebpDecodeWorker(Napi::Env env, const Napi::Value& file, int width, int height)
-      : PromiseWorker(env), width_(width), height_(height) {
-    const auto bytes = file.As<Napi::Uint8Array>();
-    data_ = bytes.Data();
-    size_ = bytes.ByteLength();
-    file_ = Napi::Persistent(file.As<Napi::Object>());
-    auto pixels = Napi::Buffer<uint8_t>::New(env, ImageBytes(Size{width, height}, 3));
-    out_ = pixels.Data();
-    Napi::Object image = Napi::Object::New(env);
-    image.Set("data", pixels);
-    image.Set("width", width);
-    image.Set("height", height);
-    image.Set("channels", 3);
-    result_ = Napi::Persistent(image);
-  }
-
- protected:
-  void Run() override { DecodeWebpRgb(data_, size_, width_, height_, out_); }
-  Napi::Value Result(Napi::Env) override { return result_.Value(); }
-
- private:
-  const uint8_t* data_ = nullptr;
-  size_t size_ = 0;
-  int width_;
-  int height_;
-  uint8_t* out_ = nullptr;
-  Napi::ObjectReference file_;
-  Napi::ObjectReference result_;
-};
-
 template <typename F>
 Napi::Value Guarded(const Napi::CallbackInfo& info, F body) {
   try {
@@ -283,24 +249,6 @@ Napi::Value Resample(const Napi::CallbackInfo& info, Engine engine) {
 Napi::Value ReferenceResample(const Napi::CallbackInfo& info) { return Resample(info, Engine::kReference); }
 Napi::Value CudaResample(const Napi::CallbackInfo& info) { return Resample(info, Engine::kCuda); }
 
-Napi::Value DecodeWebp(const Napi::CallbackInfo& info) {
-  return Guarded(info, [&]() -> Napi::Value {
-    const Napi::Value file = info[0];
-    if (!file.IsTypedArray() || file.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      throw InvalidArg("Expected Buffer or Uint8Array for file but received " + Received(file));
-    }
-    const Napi::Object size = ReadObject(info[1], "size");
-    const int width = ReadInt(size, "width", "size.width");
-    const int height = ReadInt(size, "height", "size.height");
-    if (width < 1 || height < 1 || static_cast<double>(width) * height > 1e9) {
-      throw InvalidArg("Expected a size between 1x1 and 1e9 pixels for size");
-    }
-    auto* worker = new WebpDecodeWorker(info.Env(), file, width, height);
-    worker->Queue();
-    return worker->Promise();
-  });
-}
-
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -312,8 +260,6 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 #else
   out.Set("cuda", false);
 #endif
-  const std::string webp = WebpDecoderVersion();
-  if (!webp.empty()) out.Set("webpDecoder", webp);
   out.Set("napiVersion", NAPI_VERSION);
   return out;
 }
@@ -392,7 +338,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaResample", Napi::Function::New(env, CudaResample, "cudaResample"));
   exports.Set("cudaStatus", Napi::Function::New(env, CudaStatus, "cudaStatus"));
   exports.Set("cudaRelease", Napi::Function::New(env, CudaReleaseDevice, "cudaRelease"));
-  exports.Set("decodeWebp", Napi::Function::New(env, DecodeWebp, "decodeWebp"));
   exports.Set("cudaBenchKernels", Napi::Function::New(env, CudaBench, "cudaBenchKernels"));
   return exports;
 }

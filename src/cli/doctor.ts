@@ -29,8 +29,6 @@ export interface DoctorReport {
     error?: string;
   } | null;
   sharp: { version: string; libvips: string };
-  /** How WebP files are decoded: libwebp through the addon, or sharp. */
-  webpDecoder: { via: 'libwebp'; version: string } | { via: 'sharp'; hint: string };
   cpu: { cores: number; model: string };
   defaults: {
     backend: string;
@@ -117,13 +115,6 @@ export async function buildDoctorReport(raw: Raw): Promise<DoctorReport> {
     addon,
     cuda,
     sharp: { version: sharp.versions.sharp ?? 'unknown', libvips: sharp.versions.vips },
-    webpDecoder:
-      load.ok && load.addon.buildInfo().webpDecoder
-        ? { via: 'libwebp', version: String(load.addon.buildInfo().webpDecoder) }
-        : {
-            via: 'sharp',
-            hint: 'install libwebp-dev and pkg-config, then `npm run build:native`, for ~30% faster WebP decoding',
-          },
     cpu: { cores: availableParallelism(), model: cpus()[0]?.model.trim() ?? 'unknown' },
     defaults: {
       backend: processing.backend,
@@ -172,9 +163,6 @@ export function formatDoctorReport(r: DoctorReport): string {
   }
   lines.push(
     `sharp     ${r.sharp.version} (libvips ${r.sharp.libvips})`,
-    r.webpDecoder.via === 'libwebp'
-      ? `webp      decoded directly by libwebp ${r.webpDecoder.version}`
-      : `webp      decoded by sharp; to speed up: ${r.webpDecoder.hint}`,
     `cpu       ${r.cpu.cores} cores, ${r.cpu.model}`,
     `backend   ${r.defaults.backend} -> ${r.defaults.resolved} (${r.defaults.reason})`,
     `defaults  gpu ${r.defaults.gpu}, gpu-timeout ${r.defaults.gpuTimeoutSeconds} s, ` +

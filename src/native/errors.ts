@@ -6,8 +6,6 @@ export type NativeErrorCode =
   | 'ERR_CUDA_OOM'
   | 'ERR_NO_CUDA'
   | 'ERR_NO_DEVICE'
-  | 'ERR_DECODE'
-  | 'ERR_NO_WEBP'
   | 'ERR_NATIVE';
 
 const KNOWN = new Set<string>([
@@ -17,8 +15,6 @@ const KNOWN = new Set<string>([
   'ERR_CUDA_OOM',
   'ERR_NO_CUDA',
   'ERR_NO_DEVICE',
-  'ERR_DECODE',
-  'ERR_NO_WEBP',
   'ERR_NATIVE',
 ]);
 

@@ -39,11 +39,6 @@ export class NativeBinding {
     return this.call((a) => a.cudaResample(source, request, options));
   }
 
-  /** An opaque still WebP, decoded by libwebp to RGB at exactly `size`. */
-  decodeWebp(file: Uint8Array, size: { width: number; height: number }): Promise<RawImage> {
-    return this.call((a) => a.decodeWebp(file, size));
-  }
-
   cudaStatus(): Promise<CudaStatus> {
     return this.call((a) => a.cudaStatus());
   }

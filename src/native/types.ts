@@ -7,8 +7,6 @@ export interface NativeBuildInfo {
   /** CMake architecture list, e.g. "75-real,80-real,86-real,89-real,90-real,90-virtual". */
   cudaArchitectures?: string;
   cudaToolkitVersion?: string;
-  /** libwebp's version when WebP files are decoded directly; absent when built without it. */
-  webpDecoder?: string;
   napiVersion: number;
 }
 
@@ -77,8 +75,6 @@ export interface NativeAddon {
     options?: NativeResampleOptions,
   ): Promise<NativeResampleResult>;
   cudaStatus(): Promise<CudaStatus>;
-  /** An opaque still WebP, decoded to RGB at exactly `size` (libwebp scales on decode). */
-  decodeWebp(file: Uint8Array, size: { width: number; height: number }): Promise<RawImage>;
   cudaRelease(device: number): Promise<void>;
   cudaBenchKernels(options: {
     device: number;

@@ -1,7 +1,6 @@
 import sharp from 'sharp';
 import type { DecodePolicy, RawImage, Size } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
-import { NativeBinding, nativeAddon } from '../native/index.js';
 import { decodesAtEighthScale, pruneScansForEighthScale } from './jpeg-scans.js';
 
 export interface SourceInfo {
@@ -146,42 +145,6 @@ export function decodeSize(info: SourceInfo, largestOutput: Size, policy: Decode
   return largestOutput;
 }
 
-let webpDecoder: NativeBinding | null | undefined;
-
-/** libwebp through the addon, when the addon was built with it (IMGPROC_NATIVE=0 turns it off). */
-function directWebpDecoder(): NativeBinding | undefined {
-  if (webpDecoder === undefined) {
-    const load = nativeAddon();
-    webpDecoder =
-      load.ok && typeof load.addon.decodeWebp === 'function' && load.addon.buildInfo().webpDecoder
-        ? new NativeBinding(load.addon)
-        : null;
-  }
-  return webpDecoder ?? undefined;
-}
-
-/**
- * An opaque, untagged, still WebP decodes straight through libwebp, scaled on decode: the same
- * pixels as libvips (which scales with libwebp too) for about 30% less CPU. Anything else, and any
- * failure here, goes through sharp, which also words the error.
- */
-async function decodeWebpDirect(
-  buf: Buffer,
-  info: SourceInfo,
-  size: Size,
-): Promise<RawImage | undefined> {
-  if (info.hasAlpha || info.hasProfile || info.multiFrame || info.orientation !== 1)
-    return undefined;
-  if (size.width > info.width || size.height > info.height) return undefined;
-  const direct = directWebpDecoder();
-  if (!direct) return undefined;
-  try {
-    return await direct.decodeWebp(buf, size);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Decodes once, to 8-bit sRGB (ICC, CMYK, 16-bit, grey handled), EXIF orientation applied, alpha
  * kept, first frame only, resized on load to `size` (antialiased, premultiplied).
@@ -192,10 +155,6 @@ export async function decode(
   size: Size,
   maxPixels: number,
 ): Promise<RawImage> {
-  if (info.format === 'webp') {
-    const direct = await decodeWebpDirect(buf, info, size);
-    if (direct) return direct;
-  }
   let input = buf;
   if (info.format === 'jpeg' && info.progressive) {
     const swap = info.orientation >= 5;
