@@ -14,10 +14,6 @@ export interface SourceInfo {
   orientation: number;
   /** Progressive JPEG. */
   progressive: boolean;
-  /** The file embeds an ICC profile. */
-  hasProfile: boolean;
-  /** More than one frame (animated GIF or WebP, multi-page TIFF). */
-  multiFrame: boolean;
   /** Raw EXIF and XMP blocks, for --keep-metadata. */
   exif?: Buffer;
   xmp?: Buffer;
@@ -130,8 +126,6 @@ export async function readHeader(buf: Buffer, maxPixels: number): Promise<Source
     hasAlpha: meta.hasAlpha ?? false,
     orientation: meta.orientation ?? 1,
     progressive: meta.isProgressive ?? false,
-    hasProfile: meta.hasProfile ?? false,
-    multiFrame: (meta.pages ?? 1) > 1,
     exif: meta.exif,
     xmp: meta.xmp,
   };
