@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -45,6 +45,7 @@ const EXPECTED: Record<string, { reason: RegExp; code: string }> = {
   'lorem-3mb.jpg': { reason: /not an image/, code: 'NOT_AN_IMAGE' },
   'large-bmp.png': { reason: /unsupported format \(BMP\)/, code: 'UNSUPPORTED_FORMAT' },
   'large-svg.webp': { reason: /unsupported format \(SVG\)/, code: 'UNSUPPORTED_FORMAT' },
+  'sparse-2gib.jpg': { reason: /file too large to read \(2 GiB or more\)/, code: 'UNREADABLE' },
   'folder.jpg': { reason: /folder/, code: 'NOT_A_FILE' },
   'dangling.jpg': { reason: /not found|broken|symbolic link/i, code: 'UNREADABLE' },
   'fifo.jpg': { reason: /not a regular file/, code: 'NOT_A_FILE' },
@@ -75,6 +76,9 @@ beforeAll(async () => {
     join(input, 'large-svg.webp'),
     Buffer.concat([Buffer.from(svg), padding, Buffer.from(' --></svg>')]),
   );
+  // A sparse file: 2 GiB long, a JPEG signature, and no disk space used.
+  await writeFile(join(input, 'sparse-2gib.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0]));
+  await truncate(join(input, 'sparse-2gib.jpg'), 2 ** 31);
   await mkdir(join(input, 'folder.jpg'));
   await symlink(join(dir, 'nowhere.jpg'), join(input, 'dangling.jpg'));
   await symlink('selfloop.jpg', join(input, 'selfloop.jpg'));
