@@ -140,6 +140,19 @@ export function decodeSize(info: SourceInfo, largestOutput: Size, policy: Decode
 }
 
 /**
+ * The bytes handed to libvips for a decode to `size`: the file itself, or, for a progressive JPEG
+ * that libvips will read at 1/8 scale, the same JPEG without the scans that scale never reads
+ * (same pixels, a fraction of the entropy decoding; see jpeg-scans.ts).
+ */
+export function bytesToDecode(buf: Buffer, info: SourceInfo, size: Size): Buffer {
+  if (info.format !== 'jpeg' || !info.progressive) return buf;
+  const swap = info.orientation >= 5;
+  const stored = swap ? { width: info.height, height: info.width } : info;
+  const target = swap ? { width: size.height, height: size.width } : size;
+  return decodesAtEighthScale(stored, target) ? (pruneScansForEighthScale(buf) ?? buf) : buf;
+}
+
+/**
  * Decodes once, to 8-bit sRGB (ICC, CMYK, 16-bit, grey handled), EXIF orientation applied, alpha
  * kept, first frame only, resized on load to `size` (antialiased, premultiplied).
  */
@@ -149,15 +162,10 @@ export async function decode(
   size: Size,
   maxPixels: number,
 ): Promise<RawImage> {
-  let input = buf;
-  if (info.format === 'jpeg' && info.progressive) {
-    const swap = info.orientation >= 5;
-    const stored = swap ? { width: info.height, height: info.width } : info;
-    const target = swap ? { width: size.height, height: size.width } : size;
-    // Same pixels, a fraction of the entropy decoding: see jpeg-scans.ts.
-    if (decodesAtEighthScale(stored, target)) input = pruneScansForEighthScale(buf) ?? buf;
-  }
-  let pipeline = sharp(input, { ...SHARP_OPTIONS, limitInputPixels: maxPixels }).rotate();
+  let pipeline = sharp(bytesToDecode(buf, info, size), {
+    ...SHARP_OPTIONS,
+    limitInputPixels: maxPixels,
+  }).rotate();
   if (size.width !== info.width || size.height !== info.height) {
     pipeline = pipeline.resize(size.width, size.height, { kernel: 'lanczos3', fit: 'fill' });
   }

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decode, readHeader } from '../../src/pipeline/decode.js';
+import { bytesToDecode, decode, readHeader } from '../../src/pipeline/decode.js';
 import { decodesAtEighthScale, pruneScansForEighthScale } from '../../src/pipeline/jpeg-scans.js';
 
 /** A detailed test picture: colour gradients plus deterministic noise, so every AC band is busy. */
@@ -89,6 +89,20 @@ describe('decodesAtEighthScale', () => {
     expect(decodesAtEighthScale({ width: 5640, height: 3172 }, { width: 256, height: 144 })).toBe(
       true,
     );
+  });
+});
+
+describe('bytesToDecode', () => {
+  it('prunes a progressive JPEG only when libvips will decode it at 1/8 scale', async () => {
+    const png = await picture(1600, 1200, 3);
+    const jpeg = await progressive(png, '4:2:0');
+    const baseline = await sharp(png).jpeg({ quality: 90 }).toBuffer();
+    const info = await readHeader(jpeg, 1e8);
+    expect(bytesToDecode(jpeg, info, { width: 160, height: 120 }).length).toBeLessThan(jpeg.length);
+    expect(bytesToDecode(jpeg, info, { width: 256, height: 192 })).toBe(jpeg); // 1/4 scale
+    expect(bytesToDecode(jpeg, info, { width: 800, height: 600 })).toBe(jpeg);
+    const baselineInfo = await readHeader(baseline, 1e8);
+    expect(bytesToDecode(baseline, baselineInfo, { width: 160, height: 120 })).toBe(baseline);
   });
 });
 
