@@ -1,11 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import pLimit from 'p-limit';
 import sharp from 'sharp';
 import { selectBackend } from '../backends/select.js';
 import { envName, pick, resolveProcessingOptions, type RawOptions } from '../config/options.js';
 import { parseBoolean } from '../config/validate.js';
 import { ImageInputError, UsageError, errorMessage } from '../errors.js';
+import { relativeInside } from '../paths.js';
 import { sweepTempFiles, writeAtomic } from '../pipeline/atomic-write.js';
 import { isUpToDate, processImage } from '../pipeline/process-image.js';
 import type { ImageTask, Sidecar } from '../pipeline/types.js';
@@ -26,8 +27,8 @@ interface ReportItem {
 
 /** Paths in messages as the user would type them: relative to the working folder when inside it. */
 function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+  const rel = relativeInside(process.cwd(), path);
+  return rel ? rel : path;
 }
 
 /** A switch from its flag, else from IMGPROC_<NAME> in the environment. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   DEFAULT_OUTPUT_OPTIONS,
@@ -9,6 +9,7 @@ import {
   resolveOutputOptions,
 } from '../config/options.js';
 import { UsageError, errorMessage } from '../errors.js';
+import { relativeInside } from '../paths.js';
 import { addConnectionOptions, openQueue } from './queue.js';
 
 type Raw = Record<string, string | boolean | undefined>;
@@ -21,12 +22,6 @@ function checkJobSettings(job: { ops?: string[] | string; options?: unknown }): 
   if (job.options !== undefined) {
     resolveOutputOptions(jobOptionOverrides(job.options), DEFAULT_OUTPUT_OPTIONS, {});
   }
-}
-
-function relInside(dataDir: string, abs: string): string | undefined {
-  const rel = relative(dataDir, abs);
-  if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) return undefined;
-  return rel.split(sep).join('/');
 }
 
 /** Manifest entries (JSON array or NDJSON), each checked like the worker checks a job. */
@@ -111,7 +106,7 @@ export function registerEnqueueCommand(program: Command): void {
         throw new UsageError(problems.map((p) => `${p.input}: ${p.reason}`).join('\n'));
       }
       for (const f of found) {
-        const rel = relInside(dataDir, f.path);
+        const rel = relativeInside(dataDir, f.path);
         if (!rel) {
           throw new UsageError(
             `${f.path} is outside the data folder ${dataDir}: inputs must be inside --data-dir`,

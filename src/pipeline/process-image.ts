@@ -1,8 +1,9 @@
 import { webcrypto } from 'node:crypto';
-import { mkdir, open, readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Backend, ResampleRequest, Size } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
+import { isStrictlyInside, realInside } from '../paths.js';
 import { computeGradient } from '../gradient/index.js';
 import { writeAtomic } from './atomic-write.js';
 import { decode, decodeSize, hasDecodableSignature, readHeader } from './decode.js';
@@ -76,20 +77,7 @@ function checkNameLength(stem: string): void {
  * root: a link planted under --out must not carry writes elsewhere.
  */
 async function checkRealFolder(outDir: string, folder: string): Promise<void> {
-  // The deepest part that exists decides where a new folder would really be created.
-  let existing = folder;
-  let real: string | undefined;
-  while (real === undefined) {
-    real = await realpath(existing).catch(() => undefined);
-    if (real === undefined) {
-      const parent = dirname(existing);
-      if (parent === existing) return;
-      existing = parent;
-    }
-  }
-  const root = await realpath(outDir);
-  const rel = relative(root, real);
-  if (rel.startsWith('..' + sep) || rel === '..' || isAbsolute(rel)) {
+  if (!(await realInside(outDir, folder))) {
     throw new ImageInputError(
       'UNSAFE_PATH',
       `output folder ${folder} leads outside the output folder (symbolic link)`,
@@ -101,8 +89,7 @@ async function checkRealFolder(outDir: string, folder: string): Promise<void> {
 /** Output paths are built from checked parts, but this is the last line of defence. */
 function insideOut(outDir: string, relPath: string): string {
   const abs = resolve(outDir, relPath);
-  const rel = relative(outDir, abs);
-  if (rel === '' || rel.startsWith('..' + sep) || rel === '..' || isAbsolute(rel)) {
+  if (!isStrictlyInside(outDir, abs)) {
     throw new ImageInputError(
       'UNSAFE_PATH',
       `output path ${relPath} would leave the output folder`,

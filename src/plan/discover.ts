@@ -1,8 +1,9 @@
 import fg from 'fast-glob';
 import * as fs from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
+import { isInside } from '../paths.js';
 
 /** One input found on disk: its path, and the relative path its outputs mirror under --out. */
 export interface FoundInput {
@@ -88,14 +89,9 @@ function loopSafeFs(root: string): Partial<typeof fs> {
   return { stat: statAsync, statSync };
 }
 
-function isInside(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
-}
-
 async function walk(root: string, patterns: string[], exclude?: string): Promise<FoundInput[]> {
   const imageName = new RegExp(`\\.(${imageExtensions().join('|')})$`, 'i');
-  const skip = exclude && isInside(exclude, root) ? relative(root, exclude) : undefined;
+  const skip = exclude && isInside(root, exclude) ? relative(root, exclude) : undefined;
   const entries = await fg(patterns, {
     cwd: root,
     fs: loopSafeFs(root),
@@ -124,7 +120,7 @@ async function walk(root: string, patterns: string[], exclude?: string): Promise
   const kept: FoundInput[] = [];
   for (const f of found) {
     const real = await realpath(f.path).catch(() => f.path);
-    if (!isInside(f.path, exclude) && !isInside(real, realExclude)) kept.push(f);
+    if (!isInside(exclude, f.path) && !isInside(realExclude, real)) kept.push(f);
   }
   return kept;
 }

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { jobOptionOverrides, resolveOps, resolveOutputOptions } from '../config/options.js';
 import { FatalError, errorMessage } from '../errors.js';
+import { relativeInside } from '../paths.js';
 import type { OpName, OutputOptions } from '../pipeline/types.js';
 import { checkJobId } from './naming.js';
 
@@ -36,11 +37,7 @@ function parseEntry(
   }
   const job: ManifestJob = { where, input: '', relPath: '' };
   job.input = resolve(baseDir, entry.input);
-  const rel = relative(baseDir, job.input);
-  job.relPath =
-    rel.startsWith('..' + sep) || rel === '..' || isAbsolute(rel)
-      ? job.input.split(sep).pop()!
-      : rel;
+  job.relPath = relativeInside(baseDir, job.input) ?? basename(job.input);
   if (entry.id !== undefined) {
     if (typeof entry.id !== 'string' && typeof entry.id !== 'number') {
       return { where, reason: '"id" must be a string' };

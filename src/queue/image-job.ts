@@ -2,6 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { ProcessingOptions } from '../config/options.js';
+import { isStrictlyInside } from '../paths.js';
 import { TEMP_MARKER } from '../pipeline/atomic-write.js';
 import { processImage } from '../pipeline/process-image.js';
 import { DEFAULT_OUT, buildTask, parseJob } from './job.js';
@@ -54,7 +55,7 @@ export function imageJobHandler(opts: ImageJobOptions): {
       return;
     }
     const dir = resolve(opts.dataDir, job.out ?? DEFAULT_OUT, job.id);
-    if (!dir.startsWith(opts.dataDir)) return;
+    if (!isStrictlyInside(opts.dataDir, dir)) return;
     const names = await readdir(dir).catch(() => [] as string[]);
     await Promise.all(
       names.filter((n) => n.includes(TEMP_MARKER)).map((n) => rm(join(dir, n), { force: true })),

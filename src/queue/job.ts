@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { lstat, realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { lstat } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
 import {
   resolveOps,
   resolveOutputOptions,
@@ -9,6 +9,7 @@ import {
 } from '../config/options.js';
 import { ImageInputError, errorMessage } from '../errors.js';
 import type { ImageTask, OpName } from '../pipeline/types.js';
+import { isInside, realInside } from '../paths.js';
 import { checkJobId } from '../plan/naming.js';
 
 /**
@@ -101,31 +102,10 @@ function unsafe(what: string, path: string): ImageInputError {
   );
 }
 
-function inside(root: string, abs: string): boolean {
-  const rel = relative(root, abs);
-  return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
-}
-
-/** The nearest existing ancestor's real path, so a symlinked folder cannot lead outside. */
-async function realAncestor(abs: string): Promise<string> {
-  let p = abs;
-  for (;;) {
-    try {
-      return await realpath(p);
-    } catch {
-      const parent = resolve(p, '..');
-      if (parent === p) return p;
-      p = parent;
-    }
-  }
-}
-
 /** Resolves a job path inside the (real) data folder; refuses `..`, absolute escapes, symlinks out. */
 export async function resolveInside(dataDir: string, path: string, what: string): Promise<string> {
   const abs = resolve(dataDir, path);
-  if (!inside(dataDir, abs)) throw unsafe(what, path);
-  const real = await realAncestor(abs);
-  if (!inside(dataDir, real)) throw unsafe(what, path);
+  if (!isInside(dataDir, abs) || !(await realInside(dataDir, abs))) throw unsafe(what, path);
   return abs;
 }
 
