@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import type { Backend, RawImage, ResampleRequest, ResampleResult, Size } from './backend.js';
+import type { RawImage, ResampleRequest, Size } from '../types.js';
+import type { Backend, ResampleResult } from './backend.js';
 
 function fromRaw(image: RawImage): sharp.Sharp {
   const { width, height, channels } = image;

@@ -1,7 +1,6 @@
-import type { BackendChoice } from '../config/options.js';
 import { UsageError } from '../errors.js';
 import { NativeBinding, nativeAddon, type CudaDevice } from '../native/index.js';
-import type { Backend } from './backend.js';
+import type { Backend, BackendChoice } from './backend.js';
 import { CpuBackend } from './cpu.js';
 import { CudaBackend } from './cuda/backend.js';
 import { NativeGpuEngine } from './cuda/engine.js';

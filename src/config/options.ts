@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { BACKEND_CHOICES, type BackendChoice } from '../backends/backend.js';
 import { UsageError } from '../errors.js';
 import {
   ALL_OPS,
@@ -7,9 +8,6 @@ import {
   type OutputOptions,
 } from '../pipeline/types.js';
 import { parseBoolean, parseChoice, parseInteger, parseList, parseNumber } from './validate.js';
-
-export const BACKEND_CHOICES = ['auto', 'cuda', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export const DEFAULT_OUTPUT_OPTIONS: Readonly<OutputOptions> = Object.freeze({
   thumbWidth: 256,

@@ -1,8 +1,17 @@
-import type { RawImage } from '../backends/backend.js';
-import type { GradientRecord } from '../pipeline/types.js';
+import type { RawImage } from '../types.js';
 import { toHex } from './colour.js';
 import { medianCut } from './median-cut.js';
 import { colourRoles, gradientCss, NEUTRAL_GREY } from './roles.js';
+
+/** The sidecar's `gradient` object; its field names are read by gallery front ends. */
+export interface GradientRecord {
+  palette: string[];
+  primary: string;
+  secondary: string;
+  foreground: string;
+  css: string;
+  blurDataUrl: string;
+}
 
 export { contrastRatio, relativeLuminance, toHex, type Rgb } from './colour.js';
 export { medianCut, OPAQUE_ALPHA, type PaletteEntry } from './median-cut.js';

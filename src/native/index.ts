@@ -1,4 +1,4 @@
-import type { RawImage, ResampleRequest } from '../backends/backend.js';
+import type { RawImage, ResampleRequest } from '../types.js';
 import { fromNative } from './errors.js';
 import type {
   CudaStatus,

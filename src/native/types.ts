@@ -1,4 +1,4 @@
-import type { RawImage, ResampleRequest } from '../backends/backend.js';
+import type { RawImage, ResampleRequest } from '../types.js';
 
 /** What the addon says about its own build. */
 export interface NativeBuildInfo {

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import type { DecodePolicy, RawImage, Size } from '../backends/backend.js';
+import type { DecodePolicy } from '../backends/backend.js';
+import type { RawImage, Size } from '../types.js';
 import { ImageInputError } from '../errors.js';
 import { decodesAtEighthScale, pruneScansForEighthScale } from './jpeg-scans.js';
 

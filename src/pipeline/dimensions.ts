@@ -1,4 +1,4 @@
-import type { Size } from '../backends/backend.js';
+import type { Size } from '../types.js';
 
 /** Size of the 256-px-wide thumbnail: aspect kept, never enlarged, never below 1 px. */
 export function thumbSize(source: Size, targetWidth: number): Size {

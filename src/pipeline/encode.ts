@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { RawImage } from '../backends/backend.js';
+import type { RawImage } from '../types.js';
 
 export interface WebpSettings {
   quality: number;

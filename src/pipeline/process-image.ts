@@ -1,7 +1,8 @@
 import { webcrypto } from 'node:crypto';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Backend, ResampleRequest, Size } from '../backends/backend.js';
+import type { Backend } from '../backends/backend.js';
+import type { ResampleRequest, Size } from '../types.js';
 import { ImageInputError } from '../errors.js';
 import { isStrictlyInside, realInside } from '../paths.js';
 import { computeGradient } from '../gradient/index.js';

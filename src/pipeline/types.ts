@@ -1,4 +1,5 @@
-import type { BackendName } from '../backends/backend.js';
+import type { GradientRecord } from '../gradient/index.js';
+import type { BackendName } from '../types.js';
 
 export const ALL_OPS = ['thumb', 'blur', 'lq', 'gradient'] as const;
 export type OpName = (typeof ALL_OPS)[number];
@@ -38,15 +39,6 @@ export interface OutputRecord {
   width: number;
   height: number;
   bytes: number;
-}
-
-export interface GradientRecord {
-  palette: string[];
-  primary: string;
-  secondary: string;
-  foreground: string;
-  css: string;
-  blurDataUrl: string;
 }
 
 /** The JSON sidecar, schema version 1. Key order is fixed: it is written byte-stable. */

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import type { RawImage, ResampleRequest, ResampleResult } from '../../src/backends/backend.js';
+import type { ResampleResult } from '../../src/backends/backend.js';
+import type { RawImage, ResampleRequest } from '../../src/types.js';
 import { CpuBackend } from '../../src/backends/cpu.js';
 import { CudaBackend } from '../../src/backends/cuda/backend.js';
 import {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
-import type { RawImage, ResampleRequest } from '../../src/backends/backend.js';
+import type { RawImage, ResampleRequest } from '../../src/types.js';
 import { decodeFixture, maxAbsDiff, openBinding, psnr } from './helpers.js';
 
 // Needs an NVIDIA GPU, its driver and an addon built with nvcc; skipped with a reason otherwise.

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import sharp from 'sharp';
-import type { RawImage } from '../../src/backends/backend.js';
+import type { RawImage } from '../../src/types.js';
 import { loadNativeAddon, NativeBinding } from '../../src/native/index.js';
 
 export const FIXTURES = resolve('fixtures/photos');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { RawImage } from '../../src/backends/backend.js';
+import type { RawImage } from '../../src/types.js';
 import { NativeError } from '../../src/native/index.js';
 import {
   decodeFixture,

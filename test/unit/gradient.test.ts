@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RawImage } from '../../src/backends/backend.js';
+import type { RawImage } from '../../src/types.js';
 import {
   colourRoles,
   computeGradient,

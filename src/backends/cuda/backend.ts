@@ -1,6 +1,7 @@
 import { errorMessage } from '../../errors.js';
 import { isStickyCudaError } from '../../native/errors.js';
-import type { Backend, RawImage, ResampleRequest, ResampleResult } from '../backend.js';
+import type { RawImage, ResampleRequest } from '../../types.js';
+import type { Backend, ResampleResult } from '../backend.js';
 import { GpuDispatcher, GpuTimeoutError, GpuUnavailableError } from './dispatcher.js';
 import type { GpuEngine } from './engine.js';
 

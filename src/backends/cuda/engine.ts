@@ -1,5 +1,6 @@
 import type { NativeBinding } from '../../native/index.js';
-import type { RawImage, ResampleRequest, ResampleResult } from '../backend.js';
+import type { RawImage, ResampleRequest } from '../../types.js';
+import type { ResampleResult } from '../backend.js';
 
 /** One image's device work. The seam the dispatcher tests replace with slow or failing fakes. */
 export interface GpuEngine {
