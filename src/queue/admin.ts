@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { QueueKeys } from './keys.js';
-import { defineScripts } from './scripts.js';
+import { QueueScripts } from './scripts.js';
 
 export interface ProcessingListStats {
   worker: string;
@@ -75,8 +75,7 @@ export async function queueStats(redis: Redis, keys: QueueKeys): Promise<QueueSt
 
 /** Moves dead letters back to the queue with fresh attempt counts; returns how many moved. */
 export async function retryFailed(redis: Redis, keys: QueueKeys, limit = 0): Promise<number> {
-  const run = defineScripts(redis);
-  return run<number>('retryFailed', [keys.failed, keys.jobs, keys.attempts], [limit]);
+  return new QueueScripts(redis, keys).retryFailed(limit);
 }
 
 /** Live workers and their latest heartbeat, by id. */

@@ -1,12 +1,6 @@
 import { execFile } from 'node:child_process';
 import { freemem, hostname, loadavg, totalmem } from 'node:os';
-import type { WorkerBackendInfo } from './worker.js';
-
-export interface HeartbeatStats {
-  jobsDone: number;
-  jobsFailed: number;
-  jobsRetried: number;
-}
+import type { WorkerBackendInfo, WorkerCounts } from './types.js';
 
 export interface HeartbeatInput {
   id: string;
@@ -15,7 +9,7 @@ export interface HeartbeatInput {
   backend: WorkerBackendInfo;
   concurrency: number;
   startedAt: number;
-  stats: HeartbeatStats;
+  counts: WorkerCounts;
   current: string[];
   extra?: () => Promise<Record<string, unknown>>;
 }
@@ -45,9 +39,9 @@ export async function collectHeartbeat(h: HeartbeatInput): Promise<string> {
     backendDescription: h.backend.description,
     gpu: h.backend.gpuName ?? null,
     concurrency: h.concurrency,
-    jobsDone: h.stats.jobsDone,
-    jobsFailed: h.stats.jobsFailed,
-    jobsRetried: h.stats.jobsRetried,
+    jobsDone: h.counts.jobsDone,
+    jobsFailed: h.counts.jobsFailed,
+    jobsRetried: h.counts.jobsRetried,
     current: h.current,
     cpuPercent: cpuPercent(),
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),

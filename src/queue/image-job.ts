@@ -6,7 +6,7 @@ import { isStrictlyInside } from '../paths.js';
 import { TEMP_MARKER } from '../pipeline/atomic-write.js';
 import { processImage } from '../pipeline/process-image.js';
 import { DEFAULT_OUT, buildTask, parseJob } from './job.js';
-import type { JobHandler } from './worker.js';
+import type { JobHandler } from './types.js';
 
 export interface ImageJobOptions {
   /** Real path of --data-dir. */

@@ -1,6 +1,5 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'human' | 'json';
-export const LOG_FORMATS: readonly LogFormat[] = ['human', 'json'];
 
 export type LogFields = Record<string, unknown>;
 

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import type { QueueKeys } from './keys.js';
 
 /**
  * The Lua scripts, one file each (`scripts/<name>-<numKeys>.lua`), read from the source tree so
@@ -19,45 +21,238 @@ const SCRIPT_FILES = {
   retryFailed: 'retry-failed-3.lua',
 } as const;
 
-export type ScriptName = keyof typeof SCRIPT_FILES;
+type ScriptName = keyof typeof SCRIPT_FILES;
+
+/** Lua functions prepended to the scripts that use them, so that each is written once. */
+const LIBRARIES: Partial<Record<ScriptName, string[]>> = {
+  fail: ['dead-letter.lua'],
+  reap: ['dead-letter.lua'],
+};
 
 type ScriptArg = string | number | Buffer;
-
-/** Runs a script; with `buffers` the reply's strings come back as Buffers (raw jobs, byte-exact). */
-export type RunScript = <T>(
-  name: ScriptName,
-  keys: string[],
-  args?: ScriptArg[],
-  buffers?: boolean,
-) => Promise<T>;
+type ScriptCall = (...args: ScriptArg[]) => Promise<unknown>;
 
 let sources: Map<ScriptName, { lua: string; numberOfKeys: number }> | undefined;
+
+function readScript(file: string): string {
+  return readFileSync(new URL(`../../src/queue/scripts/${file}`, import.meta.url), 'utf8');
+}
 
 function loadSources() {
   if (sources) return sources;
   sources = new Map();
   for (const [name, file] of Object.entries(SCRIPT_FILES) as [ScriptName, string][]) {
-    const url = new URL(`../../src/queue/scripts/${file}`, import.meta.url);
     const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)![1]);
-    sources.set(name, { lua: readFileSync(url, 'utf8'), numberOfKeys });
+    const libraries = (LIBRARIES[name] ?? []).map(readScript);
+    sources.set(name, { lua: [...libraries, readScript(file)].join('\n'), numberOfKeys });
   }
   return sources;
 }
 
-/** Runs a named script on a connection; the key count comes from the file name. */
-export function defineScripts(redis: Redis): RunScript {
-  const all = loadSources();
-  for (const [name, { lua, numberOfKeys }] of all) {
-    redis.defineCommand(`imgproc_${name}`, { lua, numberOfKeys });
-  }
-  return <T>(name: ScriptName, keys: string[], args: ScriptArg[] = [], buffers = false) => {
-    const expected = all.get(name)!.numberOfKeys;
-    if (keys.length !== expected) {
-      throw new Error(`script ${name} takes ${expected} keys, got ${keys.length}`);
+/** The key of a job in the attempts and recoveries hashes (as the scripts' `redis.sha1hex`). */
+function jobHash(raw: Buffer | string): string {
+  return createHash('sha1').update(raw).digest('hex');
+}
+
+/** What a dead letter says about the failure; the record itself is built by dead-letter.lua. */
+export interface DeadLetterFields {
+  error: string;
+  code: string;
+  permanent: boolean;
+  attempts: number;
+  /** The worker id that held the job. */
+  worker: string;
+}
+
+/** A job moved to a worker's processing list, with its failed attempts so far. */
+export interface FetchedJob {
+  raw: Buffer;
+  failures: number;
+}
+
+/**
+ * One typed method per Lua script: each owns its KEYS and ARGV order, so no caller builds a KEYS
+ * array. The blocking fetch lives here too, beside the script it completes.
+ */
+export class QueueScripts {
+  private readonly call: (name: ScriptName, buffers?: boolean) => ScriptCall;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: QueueKeys,
+  ) {
+    for (const [name, { lua, numberOfKeys }] of loadSources()) {
+      redis.defineCommand(`imgproc_${name}`, { lua, numberOfKeys });
     }
-    const fn = (redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<T>>)[
-      `imgproc_${name}${buffers ? 'Buffer' : ''}`
-    ]!;
-    return fn.call(redis, ...keys, ...args);
-  };
+    const commands = redis as unknown as Record<string, ScriptCall>;
+    this.call = (name, buffers = false) => {
+      const command = commands[`imgproc_${name}${buffers ? 'Buffer' : ''}`]!;
+      return (...args) => command.call(redis, ...args);
+    };
+  }
+
+  /** Takes a worker id if no live daemon holds it, and registers it. */
+  async claimId(workerId: string, heartbeat: string, ttlMs: number): Promise<boolean> {
+    const k = this.keys;
+    const claimed = await this.call('claim')(
+      k.heartbeat(workerId),
+      k.workers,
+      heartbeat,
+      ttlMs,
+      workerId,
+    );
+    return claimed === 1;
+  }
+
+  /** Refreshes the heartbeat; false when another daemon (another token) holds the id now. */
+  async refreshHeartbeat(
+    workerId: string,
+    heartbeat: string,
+    ttlMs: number,
+    token: string,
+  ): Promise<boolean> {
+    const k = this.keys;
+    const written = await this.call('heartbeat')(
+      k.heartbeat(workerId),
+      k.workers,
+      heartbeat,
+      ttlMs,
+      workerId,
+      token,
+    );
+    return written === 1;
+  }
+
+  /** Gives up the id if this daemon (token) still holds it; unregisters it once it holds no jobs. */
+  async releaseId(workerId: string, token: string): Promise<boolean> {
+    const k = this.keys;
+    const released = await this.call('release')(
+      k.heartbeat(workerId),
+      k.workers,
+      k.processing(workerId),
+      workerId,
+      token,
+    );
+    return released === 1;
+  }
+
+  /** Moves the oldest pending job to the worker's processing list, without blocking. */
+  async fetch(workerId: string): Promise<FetchedJob | undefined> {
+    const k = this.keys;
+    const got = (await this.call('fetch', true)(k.jobs, k.processing(workerId), k.attempts)) as
+      [Buffer, number] | null;
+    return got ? { raw: got[0], failures: Number(got[1]) } : undefined;
+  }
+
+  /** BLMOVE on the caller's own connection: waits up to `timeoutS` for a job to arrive. */
+  async fetchBlocking(
+    connection: Redis,
+    workerId: string,
+    timeoutS: number,
+  ): Promise<FetchedJob | undefined> {
+    const k = this.keys;
+    const raw = await connection.blmoveBuffer(
+      k.jobs,
+      k.processing(workerId),
+      'RIGHT',
+      'LEFT',
+      timeoutS,
+    );
+    if (!raw) return undefined;
+    const failures = Number((await this.redis.hget(k.attempts, jobHash(raw))) ?? 0);
+    return { raw, failures };
+  }
+
+  /**
+   * Records a result and drops the job from `heldBy`'s processing list. False when the job was
+   * no longer held there (another worker took it back): no result is recorded then.
+   */
+  async complete(heldBy: string, raw: Buffer, result: string, doneCap: number): Promise<boolean> {
+    const k = this.keys;
+    const recorded = await this.call('complete')(
+      k.processing(heldBy),
+      k.jobs,
+      k.done,
+      k.attempts,
+      k.recoveries,
+      raw,
+      result,
+      doneCap,
+    );
+    return recorded === 1;
+  }
+
+  /** Parks a failed job in the retry set, due after `delayMs` (Redis clock). */
+  async scheduleRetry(heldBy: string, raw: Buffer, delayMs: number): Promise<boolean> {
+    return this.fail(heldBy, raw, ['retry', delayMs]);
+  }
+
+  /** Moves a failed job to the failed list, with its dead-letter record. */
+  async deadLetter(heldBy: string, raw: Buffer, why: DeadLetterFields): Promise<boolean> {
+    return this.fail(heldBy, raw, [
+      'dead',
+      0,
+      why.error,
+      why.code,
+      why.permanent ? '1' : '0',
+      why.attempts,
+      why.worker,
+    ]);
+  }
+
+  private async fail(heldBy: string, raw: Buffer, args: ScriptArg[]): Promise<boolean> {
+    const k = this.keys;
+    const moved = await this.call('fail')(
+      k.processing(heldBy),
+      k.retry,
+      k.failed,
+      k.attempts,
+      k.recoveries,
+      raw,
+      ...args,
+    );
+    return moved === 1;
+  }
+
+  /** Moves at most `limit` retries whose backoff has passed back to the queue; returns how many. */
+  async promoteDue(limit: number): Promise<number> {
+    return Number(await this.call('promote')(this.keys.retry, this.keys.jobs, limit));
+  }
+
+  /**
+   * Hands back the jobs of `workerId` if its heartbeat expired (always, with `ownLeftovers`: a
+   * daemon taking over what its own id left). Undefined when the worker is alive.
+   */
+  async reap(
+    workerId: string,
+    crashCap: number,
+    ownLeftovers = false,
+  ): Promise<{ requeued: number; dead: number } | undefined> {
+    const k = this.keys;
+    const res = (await this.call('reap')(
+      k.processing(workerId),
+      k.heartbeat(workerId),
+      k.jobs,
+      k.failed,
+      k.attempts,
+      k.recoveries,
+      k.workers,
+      crashCap,
+      workerId,
+      ownLeftovers ? '1' : '0',
+    )) as [number, number] | null;
+    return res ? { requeued: Number(res[0]), dead: Number(res[1]) } : undefined;
+  }
+
+  /** Returns held jobs to the taking end of the queue: these ones, or all when none are named. */
+  async handBack(workerId: string, raws: Buffer[] = []): Promise<number> {
+    const k = this.keys;
+    return Number(await this.call('handback')(k.processing(workerId), k.jobs, ...raws));
+  }
+
+  /** Moves dead letters back to the queue with fresh attempt counts; returns how many moved. */
+  async retryFailed(limit: number): Promise<number> {
+    const k = this.keys;
+    return Number(await this.call('retryFailed')(k.failed, k.jobs, k.attempts, limit));
+  }
 }

@@ -8,8 +8,6 @@
 -- Returns {requeued, dead-lettered}, or false when the worker is alive.
 if ARGV[3] ~= '1' and redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local cap = tonumber(ARGV[1])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local requeued, dead = 0, 0
 while true do
   local raw = redis.call('RPOP', KEYS[1])
@@ -20,14 +18,8 @@ while true do
     local attempts = (tonumber(redis.call('HGET', KEYS[5], h)) or 0) + n
     redis.call('HDEL', KEYS[5], h)
     redis.call('HDEL', KEYS[6], h)
-    local ok, decoded = pcall(cjson.decode, raw)
-    local id = nil
-    if ok and type(decoded) == 'table' and (type(decoded.id) == 'string' or type(decoded.id) == 'number') then
-      id = tostring(decoded.id)
-    end
-    redis.call('LPUSH', KEYS[4], cjson.encode({
-      id = id, job = raw, error = 'job crashed its worker ' .. n .. ' times', code = 'CRASHED',
-      attempts = attempts, worker = ARGV[2], failedAt = now }))
+    dead_letter(KEYS[4], raw, 'job crashed its worker ' .. n .. ' times', 'CRASHED', '0',
+      attempts, ARGV[2])
     dead = dead + 1
   else
     -- To the taking end: it had already waited its turn.

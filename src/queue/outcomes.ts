@@ -1,0 +1,97 @@
+import { errorMessage, isPermanent } from '../errors.js';
+import type { Logger } from './logger.js';
+import type { DaemonMetrics } from './metrics.js';
+import type { QueueScripts } from './scripts.js';
+import type { JobResult, WorkerBackendInfo, WorkerCounts } from './types.js';
+
+/** Exponential backoff with ±20% jitter: 2 s, 4 s, 8 s … for base 2 s. */
+export function retryDelayMs(attempt: number, baseMs: number, random = Math.random): number {
+  return Math.round(baseMs * 2 ** (attempt - 1) * (0.8 + 0.4 * random()));
+}
+
+/** What recording an outcome needs from the worker. */
+export interface OutcomeContext {
+  scripts: QueueScripts;
+  workerId: string;
+  backend: WorkerBackendInfo;
+  maxRetries: number;
+  retryBaseMs: number;
+  doneCap: number;
+  counts: WorkerCounts;
+  metrics?: DaemonMetrics;
+}
+
+/** One job's run: where it is held, which try this was, and how long it took. */
+export interface FinishedRun {
+  raw: Buffer;
+  heldBy: string;
+  attempt: number;
+  durationMs: number;
+  log: Logger;
+}
+
+/** Records a result in the done list (once per job: see complete-5.lua). */
+export async function recordSuccess(
+  ctx: OutcomeContext,
+  run: FinishedRun,
+  result: JobResult,
+): Promise<void> {
+  const { id, ...fields } = result;
+  const durationMs = Math.round(run.durationMs * 10) / 10;
+  const record = JSON.stringify({
+    id,
+    ...fields,
+    attempts: run.attempt,
+    durationMs,
+    worker: ctx.workerId,
+    backend: ctx.backend.name,
+  });
+  const recorded = await ctx.scripts.complete(run.heldBy, run.raw, record, ctx.doneCap);
+  ctx.counts.jobsDone++;
+  ctx.metrics?.done.inc();
+  ctx.metrics?.duration.observe({ outcome: 'done' }, run.durationMs / 1000);
+  if (recorded) run.log.info('done', { durationMs: run.durationMs, attempt: run.attempt });
+  else {
+    run.log.warn('done, but another worker had taken the job back; its result stands', {
+      durationMs: run.durationMs,
+    });
+  }
+}
+
+/** A transient failure waits for its backoff in the retry set; the rest are dead-lettered. */
+export async function recordFailure(
+  ctx: OutcomeContext,
+  run: FinishedRun,
+  err: unknown,
+): Promise<void> {
+  const message = errorMessage(err);
+  const rawCode = (err as { code?: unknown } | undefined)?.code;
+  const code = typeof rawCode === 'string' ? rawCode : 'ERROR';
+  const permanent = isPermanent(err);
+  if (!permanent && run.attempt <= ctx.maxRetries) {
+    const delay = retryDelayMs(run.attempt, ctx.retryBaseMs);
+    await ctx.scripts.scheduleRetry(run.heldBy, run.raw, delay);
+    ctx.counts.jobsRetried++;
+    ctx.metrics?.retried.inc();
+    run.log.warn(`failed (${message}); retry ${run.attempt} of ${ctx.maxRetries} in ${delay} ms`, {
+      durationMs: run.durationMs,
+    });
+    return;
+  }
+  await ctx.scripts.deadLetter(run.heldBy, run.raw, {
+    error: message,
+    code,
+    permanent,
+    attempts: run.attempt,
+    worker: ctx.workerId,
+  });
+  ctx.counts.jobsFailed++;
+  ctx.metrics?.failed.inc({ code });
+  ctx.metrics?.duration.observe({ outcome: 'failed' }, run.durationMs / 1000);
+  run.log.error(
+    permanent
+      ? `failed permanently: ${message}`
+      : `failed after ${run.attempt} attempts: ${message}`,
+    { durationMs: run.durationMs, code: rawCode },
+  );
+}
