@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { errorMessage } from '../errors.js';
 
 /** What the metrics endpoint asks the queue for when it is scraped. */
 export interface QueueDepthSource {
@@ -83,7 +84,7 @@ export async function serveMetrics(
     } else if (path === '/metrics') {
       metrics.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500).end(String(err)),
+        (err: unknown) => res.writeHead(500).end(errorMessage(err)),
       );
     } else if (path === '/health') {
       const ok = source.healthy();
