@@ -1,9 +1,11 @@
-import { UsageError } from '../errors.js';
+import { errorMessage, UsageError } from '../errors.js';
 import { NativeBinding, nativeAddon, type CudaDevice } from '../native/index.js';
 import type { Backend, BackendChoice } from './backend.js';
 import { CpuBackend } from './cpu.js';
 import { CudaBackend } from './cuda/backend.js';
-import { NativeGpuEngine } from './cuda/engine.js';
+import { NativeGpuEngine, NoCudaDeviceError } from './cuda/engine.js';
+
+export { describeDevice } from './cuda/engine.js';
 
 export interface SelectBackendOptions {
   backend: BackendChoice;
@@ -14,40 +16,37 @@ export interface SelectBackendOptions {
 }
 
 export type CudaProbe =
-  { ok: true; binding: NativeBinding; device: CudaDevice } | { ok: false; reason: string };
-
-const GIB = 1024 ** 3;
-
-export function describeDevice(d: CudaDevice): string {
-  return `${d.name} (GPU ${d.index}, compute ${d.computeCapability}, ${(d.totalMemory / GIB).toFixed(1)} GiB)`;
-}
+  { ok: true; backend: CudaBackend; device: CudaDevice } | { ok: false; reason: string };
 
 /**
  * Whether device `gpu` can run our kernels: the addon loads, was built with CUDA, the device
- * exists, and a tiny job runs on it (this also catches a GPU older than the compiled kernels).
+ * exists, and a tiny job runs on it within the GPU time limit. The probe goes through the
+ * backend's GpuDispatcher, the only door to the device; a backend that answered is returned open.
  */
-export async function probeCuda(gpu: number): Promise<CudaProbe> {
+export async function probeCuda(
+  gpu: number,
+  timeoutMs: number,
+  log: (line: string) => void = () => {},
+): Promise<CudaProbe> {
   const load = nativeAddon();
   if (!load.ok) return { ok: false, reason: load.reason };
   const binding = new NativeBinding(load.addon);
   if (!binding.buildInfo().cuda) {
     return { ok: false, reason: 'the native addon was built without CUDA (no nvcc at build time)' };
   }
+  const backend = new CudaBackend({
+    engine: new NativeGpuEngine(binding, gpu),
+    fallback: new CpuBackend(),
+    timeoutMs,
+    log,
+  });
   try {
-    const status = await binding.cudaStatus();
-    const device = status.devices.find((d) => d.index === gpu);
-    if (!device) {
-      const why =
-        status.devices.length === 0
-          ? `no CUDA device: ${status.error ?? 'none found'}`
-          : `no CUDA device ${gpu} (this machine has ${status.devices.length}: 0-${status.devices.length - 1})`;
-      return { ok: false, reason: why };
-    }
-    const pixel = { data: Buffer.alloc(4 * 4 * 4, 128), width: 4, height: 4, channels: 4 as const };
-    await binding.cudaResample(pixel, { thumb: { width: 2, height: 2 } }, { device: gpu });
-    return { ok: true, binding, device };
+    return { ok: true, backend, device: await backend.probe() };
   } catch (err) {
-    return { ok: false, reason: `CUDA device ${gpu} does not answer: ${(err as Error).message}` };
+    // A probe still running past its limit would hold close() for another limit: leave it.
+    if (backend.dispatcher.idle) await backend.close();
+    if (err instanceof NoCudaDeviceError) return { ok: false, reason: err.message };
+    return { ok: false, reason: `CUDA device ${gpu} does not answer: ${errorMessage(err)}` };
   }
 }
 
@@ -57,7 +56,7 @@ export async function selectBackend(opts: SelectBackendOptions): Promise<Backend
     opts.log('backend: cpu (asked for)');
     return new CpuBackend();
   }
-  const probe = await probeCuda(opts.gpu);
+  const probe = await probeCuda(opts.gpu, opts.gpuTimeoutMs, opts.log);
   if (!probe.ok) {
     if (opts.backend === 'cuda') {
       throw new UsageError(
@@ -67,13 +66,8 @@ export async function selectBackend(opts: SelectBackendOptions): Promise<Backend
     opts.log(`backend: cpu (${probe.reason})`);
     return new CpuBackend();
   }
-  const description = describeDevice(probe.device);
-  opts.log(`backend: cuda on ${description}${opts.backend === 'auto' ? ' (auto)' : ''}`);
-  return new CudaBackend({
-    engine: new NativeGpuEngine(probe.binding, opts.gpu),
-    fallback: new CpuBackend(),
-    description,
-    timeoutMs: opts.gpuTimeoutMs,
-    log: opts.log,
-  });
+  opts.log(
+    `backend: cuda on ${probe.backend.description}${opts.backend === 'auto' ? ' (auto)' : ''}`,
+  );
+  return probe.backend;
 }

@@ -105,9 +105,10 @@ export async function buildDoctorReport(raw: Raw): Promise<DoctorReport> {
   let resolved: 'cuda' | 'cpu' = 'cpu';
   let reason = 'asked for';
   if (processing.backend !== 'cpu') {
-    const probe = await select.probeCuda(processing.gpu);
+    const probe = await select.probeCuda(processing.gpu, processing.gpuTimeoutMs);
     resolved = probe.ok ? 'cuda' : 'cpu';
     reason = probe.ok ? select.describeDevice(probe.device) : probe.reason;
+    if (probe.ok) await probe.backend.close();
   }
 
   return {

@@ -9,7 +9,7 @@ import {
   GpuUnavailableError,
 } from '../../src/backends/cuda/dispatcher.js';
 import type { GpuEngine } from '../../src/backends/cuda/engine.js';
-import { NativeError, isStickyCudaError } from '../../src/native/index.js';
+import { NativeError, isStickyCudaError, type CudaDevice } from '../../src/native/index.js';
 
 /** An operation the test finishes by hand. */
 function gate<T>() {
@@ -152,10 +152,26 @@ function image(width: number, height: number): RawImage {
   return { data, width, height, channels: 3 };
 }
 
+const FAKE_DEVICE: CudaDevice = {
+  index: 0,
+  name: 'Fake GPU',
+  computeCapability: '8.9',
+  totalMemory: 24 * 1024 ** 3,
+  multiprocessors: 58,
+  memoryClockKHz: 10_501_000,
+  memoryBusWidthBits: 192,
+};
+
 class FakeEngine implements GpuEngine {
   calls = 0;
   released = 0;
-  constructor(private readonly behave: (call: number) => Promise<ResampleResult>) {}
+  constructor(
+    private readonly behave: (call: number) => Promise<ResampleResult>,
+    private readonly answer: () => Promise<CudaDevice> = async () => FAKE_DEVICE,
+  ) {}
+  probe(): Promise<CudaDevice> {
+    return this.answer();
+  }
   resample(_source: RawImage, _request: ResampleRequest): Promise<ResampleResult> {
     return this.behave(++this.calls);
   }
@@ -176,12 +192,37 @@ describe('CudaBackend', () => {
     const b = new CudaBackend({
       engine,
       fallback: new CpuBackend(),
-      description: 'Fake GPU (GPU 0)',
       timeoutMs,
       log: (line) => lines.push(line),
     });
     return { b, lines };
   }
+
+  test('the probe goes through the dispatcher and names the device', async () => {
+    const { b } = backend(new FakeEngine(async () => gpuPixels()));
+    expect(b.description).toBe('cuda (device not probed yet)');
+    const running = b.probe();
+    expect(b.dispatcher.idle).toBe(false);
+    expect(await running).toBe(FAKE_DEVICE);
+    expect(b.description).toBe('Fake GPU (GPU 0, compute 8.9, 24.0 GiB)');
+  });
+
+  test('a probe that hangs fails at the GPU time limit, without the per-image line', async () => {
+    const hung = gate<CudaDevice>();
+    const engine = new FakeEngine(
+      async () => gpuPixels(),
+      () => hung.promise,
+    );
+    const { b, lines } = backend(engine, 30);
+    await expect(b.probe()).rejects.toThrow(
+      new GpuTimeoutError('GPU operation probe took longer than 30 ms'),
+    );
+    expect(lines).toEqual([]);
+    expect(b.dispatcher.idle).toBe(false);
+    hung.open(FAKE_DEVICE);
+    await tick();
+    expect(b.dispatcher.idle).toBe(true);
+  });
 
   test('declares the cuda name and the full-unless-cheap-shrink decode policy', () => {
     const { b } = backend(new FakeEngine(async () => gpuPixels()));

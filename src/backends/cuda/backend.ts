@@ -3,19 +3,20 @@ import { isStickyCudaError } from '../../native/errors.js';
 import type { RawImage, ResampleRequest } from '../../types.js';
 import type { Backend, ResampleResult } from '../backend.js';
 import { GpuDispatcher, GpuTimeoutError, GpuUnavailableError } from './dispatcher.js';
-import type { GpuEngine } from './engine.js';
+import type { CudaDevice } from '../../native/index.js';
+import { describeDevice, type GpuEngine } from './engine.js';
 
 export interface CudaBackendOptions {
   engine: GpuEngine;
   /** Where an image goes when its GPU operation fails or the GPU is disabled. */
   fallback: Backend;
-  /** The device, for humans: "NVIDIA L4 (GPU 0, compute 8.9)". */
-  description: string;
   timeoutMs: number;
   log: (line: string) => void;
   /** Operations in flight on the device (default 1). */
   maxInFlight?: number;
 }
+
+const PROBE = 'probe';
 
 /**
  * Resampling on an NVIDIA GPU through the native addon. Every device operation goes through the
@@ -25,17 +26,16 @@ export interface CudaBackendOptions {
 export class CudaBackend implements Backend {
   readonly name = 'cuda' as const;
   readonly decodePolicy = 'full-unless-cheap-shrink' as const;
-  readonly description: string;
   readonly dispatcher: GpuDispatcher;
   private readonly engine: GpuEngine;
   private readonly fallback: Backend;
   private readonly log: (line: string) => void;
   private closing: Promise<void> | undefined;
+  private device: CudaDevice | undefined;
 
   constructor(opts: CudaBackendOptions) {
     this.engine = opts.engine;
     this.fallback = opts.fallback;
-    this.description = opts.description;
     this.log = opts.log;
     this.dispatcher = new GpuDispatcher({
       timeoutMs: opts.timeoutMs,
@@ -43,11 +43,25 @@ export class CudaBackend implements Backend {
       isSticky: isStickyCudaError,
       onDisabled: (reason) =>
         this.log(`GPU disabled for the rest of this run (${reason}); continuing on the CPU`),
-      onTimeout: (_label, ms) =>
+      // A probe past its limit is reported by whoever asked for the probe.
+      onTimeout: (label, ms) => {
+        if (label === PROBE) return;
         this.log(
           `a GPU operation ran past ${ms / 1000} s; images go to the CPU until the GPU answers again`,
-        ),
+        );
+      },
     });
+  }
+
+  /** The device for humans, once a probe has named it. */
+  get description(): string {
+    return this.device ? describeDevice(this.device) : 'cuda (device not probed yet)';
+  }
+
+  /** Asks the device, through the dispatcher and within its time limit, to run a tiny job. */
+  async probe(): Promise<CudaDevice> {
+    this.device = await this.dispatcher.run(PROBE, () => this.engine.probe());
+    return this.device;
   }
 
   async resample(source: RawImage, request: ResampleRequest): Promise<ResampleResult> {

@@ -70,11 +70,6 @@ export class GpuDispatcher {
     return this.inFlight === 0;
   }
 
-  /** Why the device was disabled, if it was. */
-  get reason(): string | undefined {
-    return this.disabledReason;
-  }
-
   /** Queues one device operation; settles with its result, its error, or a dispatcher error. */
   run<T>(label: string, op: () => Promise<T>): Promise<T> {
     const refusal = this.refusal();
