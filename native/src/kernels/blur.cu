@@ -5,10 +5,10 @@
 namespace imgproc::cuda {
 namespace {
 
-constexpr int kRowThreads = 128;     // horizontal pass: one row segment per block
-constexpr int kColumns = 32;         // vertical pass: a 32-column strip ...
-constexpr int kColumnThreadsY = 8;   // ... worked by 32 x 8 threads ...
-constexpr int kRowsPerBlock = 32;    // ... producing 32 output rows
+constexpr int kRowThreads = 128;                    // horizontal pass: one row segment per block
+constexpr int kColumns = static_cast<int>(kBlock.x);         // vertical pass: a kBlock-wide strip ...
+constexpr int kColumnThreadsY = static_cast<int>(kBlock.y);  // ... worked by one kBlock of threads ...
+constexpr int kRowsPerBlock = 32;                   // ... producing 32 output rows
 constexpr size_t kMaxSharedBytes = 48 * 1024;
 
 // Shared tiles are planar (one plane per channel) so that neighbouring threads hit distinct banks.
@@ -109,39 +109,29 @@ size_t VerticalSharedBytes(int channels, int radius) {
 
 void LaunchBlurHorizontal(const uint8_t* src, int width, int height, int channels, const float* weights, int radius,
                           float* tmp, cudaStream_t stream) {
-  CheckChannels(channels);
   const size_t shared = HorizontalSharedBytes(channels, radius);
   if (radius < 1 || shared > kMaxSharedBytes) throw InvalidArg("Blur radius out of range for the row tile");
   const dim3 grid(DivUp(width, kRowThreads), static_cast<unsigned>(height));
-  if (channels == 4) {
-    BlurHorizontalKernel<4><<<grid, kRowThreads, shared, stream>>>(src, width, height, weights, radius, tmp);
-  } else {
-    BlurHorizontalKernel<3><<<grid, kRowThreads, shared, stream>>>(src, width, height, weights, radius, tmp);
-  }
+  DispatchChannels(channels, [&](auto c) {
+    BlurHorizontalKernel<decltype(c)::value>
+        <<<grid, kRowThreads, shared, stream>>>(src, width, height, weights, radius, tmp);
+  });
   CUDA_CHECK(cudaGetLastError());
 }
 
 void LaunchBlurVertical(const float* tmp, int width, int height, int channels, const float* weights, int radius,
                         uint8_t* dst, cudaStream_t stream) {
-  CheckChannels(channels);
   const size_t shared = VerticalSharedBytes(channels, radius);
-  if (shared <= kMaxSharedBytes) {
-    const dim3 block(kColumns, kColumnThreadsY);
-    const dim3 grid(DivUp(width, kColumns), DivUp(height, kRowsPerBlock));
-    if (channels == 4) {
-      BlurVerticalTiledKernel<4><<<grid, block, shared, stream>>>(tmp, width, height, weights, radius, dst);
+  DispatchChannels(channels, [&](auto c) {
+    constexpr int C = decltype(c)::value;
+    if (shared <= kMaxSharedBytes) {
+      const dim3 grid(DivUp(width, kColumns), DivUp(height, kRowsPerBlock));
+      BlurVerticalTiledKernel<C><<<grid, kBlock, shared, stream>>>(tmp, width, height, weights, radius, dst);
     } else {
-      BlurVerticalTiledKernel<3><<<grid, block, shared, stream>>>(tmp, width, height, weights, radius, dst);
+      BlurVerticalDirectKernel<C><<<GridFor(width, height), kBlock, 0, stream>>>(tmp, width, height, weights, radius,
+                                                                               dst);
     }
-  } else {
-    const dim3 block(32, 8);
-    const dim3 grid(DivUp(width, 32), DivUp(height, 8));
-    if (channels == 4) {
-      BlurVerticalDirectKernel<4><<<grid, block, 0, stream>>>(tmp, width, height, weights, radius, dst);
-    } else {
-      BlurVerticalDirectKernel<3><<<grid, block, 0, stream>>>(tmp, width, height, weights, radius, dst);
-    }
-  }
+  });
   CUDA_CHECK(cudaGetLastError());
 }
 

@@ -42,20 +42,15 @@ __global__ void HalveNearestKernel(const uint8_t* __restrict__ src, int width, i
 
 void LaunchHalve(const uint8_t* src, int width, int height, int channels, bool nearest, uint8_t* dst,
                  cudaStream_t stream) {
-  CheckChannels(channels);
-  const dim3 block(32, 8);
-  const dim3 grid(DivUp(width / 2, 32), DivUp(height / 2, 8));
-  if (nearest) {
-    if (channels == 4) {
-      HalveNearestKernel<4><<<grid, block, 0, stream>>>(src, width, height, dst);
+  const dim3 grid = GridFor(width / 2, height / 2);
+  DispatchChannels(channels, [&](auto c) {
+    constexpr int C = decltype(c)::value;
+    if (nearest) {
+      HalveNearestKernel<C><<<grid, kBlock, 0, stream>>>(src, width, height, dst);
     } else {
-      HalveNearestKernel<3><<<grid, block, 0, stream>>>(src, width, height, dst);
+      HalveBoxKernel<C><<<grid, kBlock, 0, stream>>>(src, width, height, dst);
     }
-  } else if (channels == 4) {
-    HalveBoxKernel<4><<<grid, block, 0, stream>>>(src, width, height, dst);
-  } else {
-    HalveBoxKernel<3><<<grid, block, 0, stream>>>(src, width, height, dst);
-  }
+  });
   CUDA_CHECK(cudaGetLastError());
 }
 

@@ -5,9 +5,6 @@
 namespace imgproc::cuda {
 namespace {
 
-constexpr int kBlockX = 32;
-constexpr int kBlockY = 8;
-
 template <int C>
 __global__ void ResizeHorizontalKernel(const uint8_t* __restrict__ src, int srcWidth, int rows, DeviceAxis ax,
                                        float* __restrict__ tmp) {
@@ -54,27 +51,19 @@ __global__ void ResizeVerticalKernel(const float* __restrict__ tmp, int width, D
 
 void LaunchResizeHorizontal(const uint8_t* src, int srcWidth, int rows, int channels, DeviceAxis ax, float* tmp,
                             cudaStream_t stream) {
-  CheckChannels(channels);
-  const dim3 block(kBlockX, kBlockY);
-  const dim3 grid(DivUp(ax.outSize, kBlockX), DivUp(rows, kBlockY));
-  if (channels == 4) {
-    ResizeHorizontalKernel<4><<<grid, block, 0, stream>>>(src, srcWidth, rows, ax, tmp);
-  } else {
-    ResizeHorizontalKernel<3><<<grid, block, 0, stream>>>(src, srcWidth, rows, ax, tmp);
-  }
+  const dim3 grid = GridFor(ax.outSize, rows);
+  DispatchChannels(channels, [&](auto c) {
+    ResizeHorizontalKernel<decltype(c)::value><<<grid, kBlock, 0, stream>>>(src, srcWidth, rows, ax, tmp);
+  });
   CUDA_CHECK(cudaGetLastError());
 }
 
 void LaunchResizeVertical(const float* tmp, int width, int channels, DeviceAxis ay, uint8_t* dst,
                           cudaStream_t stream) {
-  CheckChannels(channels);
-  const dim3 block(kBlockX, kBlockY);
-  const dim3 grid(DivUp(width, kBlockX), DivUp(ay.outSize, kBlockY));
-  if (channels == 4) {
-    ResizeVerticalKernel<4><<<grid, block, 0, stream>>>(tmp, width, ay, dst);
-  } else {
-    ResizeVerticalKernel<3><<<grid, block, 0, stream>>>(tmp, width, ay, dst);
-  }
+  const dim3 grid = GridFor(width, ay.outSize);
+  DispatchChannels(channels, [&](auto c) {
+    ResizeVerticalKernel<decltype(c)::value><<<grid, kBlock, 0, stream>>>(tmp, width, ay, dst);
+  });
   CUDA_CHECK(cudaGetLastError());
 }
 

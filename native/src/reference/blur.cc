@@ -1,5 +1,6 @@
 #include <vector>
 
+#include "../channels.h"
 #include "../pixel_math.h"
 #include "reference.h"
 
@@ -41,11 +42,7 @@ void BlurWith(const uint8_t* src, const BlurOp& op, uint8_t* dst) {
 }  // namespace
 
 void Blur(const uint8_t* src, const BlurOp& op, int channels, uint8_t* dst) {
-  if (channels == 4) {
-    BlurWith<4>(src, op, dst);
-  } else {
-    BlurWith<3>(src, op, dst);
-  }
+  DispatchChannels(channels, [&](auto c) { BlurWith<decltype(c)::value>(src, op, dst); });
 }
 
 }  // namespace imgproc::reference

@@ -1,5 +1,6 @@
 #include <cstring>
 
+#include "../channels.h"
 #include "../pixel_math.h"
 #include "reference.h"
 
@@ -37,10 +38,8 @@ void Halve(const uint8_t* src, Size in, int channels, bool nearest, uint8_t* dst
                     src + (static_cast<size_t>(2 * y) * in.width + 2 * x) * channels, channels);
       }
     }
-  } else if (channels == 4) {
-    HalveBox<4>(src, in, dst);
   } else {
-    HalveBox<3>(src, in, dst);
+    DispatchChannels(channels, [&](auto c) { HalveBox<decltype(c)::value>(src, in, dst); });
   }
 }
 

@@ -1,6 +1,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../channels.h"
 #include "../pixel_math.h"
 #include "reference.h"
 
@@ -63,11 +64,7 @@ void Resize(const uint8_t* src, const ResizeOp& op, int channels, uint8_t* dst) 
       Halve(src, op.in, channels, op.mode == ResizeMode::kHalveNearest, dst);
       return;
     case ResizeMode::kResize:
-      if (channels == 4) {
-        ResizeWith<4>(src, op, dst);
-      } else {
-        ResizeWith<3>(src, op, dst);
-      }
+      DispatchChannels(channels, [&](auto c) { ResizeWith<decltype(c)::value>(src, op, dst); });
       return;
   }
 }
