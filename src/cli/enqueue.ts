@@ -1,53 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  DEFAULT_OUTPUT_OPTIONS,
-  jobOptionOverrides,
-  pick,
-  resolveOps,
-  resolveOutputOptions,
-} from '../config/options.js';
+import { pick, resolveOps } from '../config/options.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { relativeInside } from '../paths.js';
+import type { JobListItem } from '../plan/job-entry.js';
 import { addConnectionOptions, openQueue } from './queue.js';
 
 type Raw = Record<string, string | boolean | undefined>;
-
-/** The checks the daemon makes before processing, so that a bad value fails here, not later. */
-function checkJobSettings(job: { ops?: string[] | string; options?: unknown }): void {
-  if (job.ops !== undefined) {
-    resolveOps({ ops: Array.isArray(job.ops) ? job.ops.join(',') : job.ops }, {});
-  }
-  if (job.options !== undefined) {
-    resolveOutputOptions(jobOptionOverrides(job.options), DEFAULT_OUTPUT_OPTIONS, {});
-  }
-}
-
-/** Manifest entries (JSON array or NDJSON), each checked like the worker checks a job. */
-async function manifestJobs(path: string): Promise<unknown[]> {
-  const text = await readFile(path, 'utf8').catch((err: unknown) => {
-    throw new UsageError(`cannot read manifest ${path}: ${errorMessage(err)}`);
-  });
-  if (text.trimStart().startsWith('[')) {
-    try {
-      return JSON.parse(text) as unknown[];
-    } catch (err) {
-      throw new UsageError(`manifest ${path} is not valid JSON: ${errorMessage(err)}`);
-    }
-  }
-  return text
-    .split('\n')
-    .map((line, i) => ({ line: line.trim(), n: i + 1 }))
-    .filter(({ line }) => line !== '' && !line.startsWith('//'))
-    .map(({ line, n }) => {
-      try {
-        return JSON.parse(line) as unknown;
-      } catch (err) {
-        throw new UsageError(`${path}:${n}: not valid JSON: ${errorMessage(err)}`);
-      }
-    });
-}
 
 /** `imgproc enqueue <inputs...>`: push jobs for files, folders, globs or a manifest. */
 export function registerEnqueueCommand(program: Command): void {
@@ -76,11 +35,13 @@ export function registerEnqueueCommand(program: Command): void {
     const opts = cmd.optsWithGlobals<Raw>();
     const dataDirRaw = pick(opts, 'dataDir');
     const dataDir = resolve(typeof dataDirRaw === 'string' ? dataDirRaw : '.');
-    const [{ parseJob }, { discoverInputs }, { pushJobs }] = await Promise.all([
+    const [{ deriveJobId }, { discoverInputs }, { pushJobs }, jobEntry] = await Promise.all([
       import('../queue/job.js'),
       import('../plan/discover.js'),
       import('../queue/producer.js'),
+      import('../plan/job-entry.js'),
     ]);
+    // Flag values every job takes unless it names its own.
     const extra: Record<string, unknown> = {};
     if (typeof opts.ops === 'string') extra.ops = resolveOps({ ops: opts.ops }, {});
     if (typeof opts.out === 'string') extra.out = opts.out;
@@ -91,14 +52,16 @@ export function registerEnqueueCommand(program: Command): void {
         throw new UsageError(`--options must be a JSON object: ${errorMessage(err)}`);
       }
       try {
-        checkJobSettings({ options: extra.options });
+        jobEntry.parseJobEntry({ input: '-', options: extra.options }, jobEntry.QUEUE_JOB_KEYS);
       } catch (err) {
         throw new UsageError(`--options: ${errorMessage(err)}`);
       }
     }
 
-    const entries: unknown[] = [];
-    if (typeof opts.manifest === 'string') entries.push(...(await manifestJobs(opts.manifest)));
+    const items: JobListItem[] = [];
+    if (typeof opts.manifest === 'string') {
+      items.push(...(await jobEntry.readJobList(opts.manifest)));
+    }
     if (inputs.length) {
       // Relative inputs name paths in the data folder, as job inputs do for the daemon.
       const { inputs: found, problems } = await discoverInputs(inputs, dataDir);
@@ -112,25 +75,38 @@ export function registerEnqueueCommand(program: Command): void {
             `${f.path} is outside the data folder ${dataDir}: inputs must be inside --data-dir`,
           );
         }
-        entries.push({ input: rel });
+        items.push({ where: f.path, value: { input: rel } });
       }
     }
-    if (entries.length === 0) throw new UsageError('nothing to enqueue: give inputs or --manifest');
+    if (items.length === 0) throw new UsageError('nothing to enqueue: give inputs or --manifest');
 
+    // All or nothing: one bad job queues none, so that a fixed manifest can simply be re-run.
     const raws: string[] = [];
     const ids: string[] = [];
-    entries.forEach((entry, i) => {
-      const withExtra = { ...extra, ...(entry as Record<string, unknown>) };
-      let job;
-      try {
-        job = parseJob(JSON.stringify(withExtra));
-        checkJobSettings(job);
-      } catch (err) {
-        throw new UsageError(`job ${i + 1}: ${errorMessage(err)}`);
+    const problems: string[] = [];
+    items.forEach((item, i) => {
+      const label = `job ${i + 1}: ${item.where}`;
+      if (item.error !== undefined) {
+        problems.push(`${label}: ${item.error}`);
+        return;
       }
-      raws.push(JSON.stringify({ ...withExtra, id: job.id, input: job.input }));
-      ids.push(job.id);
+      const isObject =
+        typeof item.value === 'object' && item.value !== null && !Array.isArray(item.value);
+      const job = isObject ? { ...extra, ...(item.value as object) } : item.value;
+      try {
+        const entry = jobEntry.parseJobEntry(job, jobEntry.QUEUE_JOB_KEYS);
+        const id = entry.id ?? deriveJobId(entry.input);
+        raws.push(JSON.stringify({ ...(job as object), id, input: entry.input }));
+        ids.push(id);
+      } catch (err) {
+        problems.push(`${label}: ${errorMessage(err)}`);
+      }
     });
+    if (problems.length) {
+      const shown = problems.slice(0, 20);
+      if (problems.length > shown.length) shown.push(`… and ${problems.length - 20} more`);
+      throw new UsageError(`nothing queued:\n${shown.join('\n')}`);
+    }
 
     const { redis, keys } = await openQueue(opts);
     try {

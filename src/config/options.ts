@@ -7,7 +7,14 @@ import {
   type OpName,
   type OutputOptions,
 } from '../pipeline/types.js';
-import { parseBoolean, parseChoice, parseInteger, parseList, parseNumber } from './validate.js';
+import {
+  didYouMean,
+  parseBoolean,
+  parseChoice,
+  parseInteger,
+  parseList,
+  parseNumber,
+} from './validate.js';
 
 export const DEFAULT_OUTPUT_OPTIONS: Readonly<OutputOptions> = Object.freeze({
   thumbWidth: 256,
@@ -217,8 +224,10 @@ export function jobOptionOverrides(options: unknown): RawOptions {
   const raw: RawOptions = {};
   for (const [k, v] of Object.entries(options as Record<string, unknown>)) {
     if (!(JOB_OPTION_KEYS as readonly string[]).includes(k)) {
+      const guess = didYouMean(k, JOB_OPTION_KEYS);
+      const hint = guess ? ` (did you mean "${guess}"?)` : '';
       throw new UsageError(
-        `unknown option "${k}"; valid options are ${JOB_OPTION_KEYS.join(', ')}`,
+        `unknown option "${k}"${hint}; valid options are ${JOB_OPTION_KEYS.join(', ')}`,
       );
     }
     if ((k === 'quality' || k === 'effort') && typeof v === 'object' && v !== null) {

@@ -1,8 +1,25 @@
+import { closest, distance } from 'fastest-levenshtein';
 import { UsageError } from '../errors.js';
 
 /** Messages of one shape: `Expected <what> for <name> but received "<value>"`. */
 function expected(what: string, name: string, value: unknown): UsageError {
   return new UsageError(`Expected ${what} for ${name} but received "${String(value)}"`);
+}
+
+/**
+ * The valid choice a mistyped `value` most likely meant, or undefined when none is close: at most
+ * a third of the longer word's letters differ, so `format` never suggests `force`.
+ */
+export function didYouMean(value: string, choices: readonly string[]): string | undefined {
+  if (choices.length === 0 || value === '') return undefined;
+  const lower = value.toLowerCase();
+  const best = closest(
+    lower,
+    choices.map((c) => c.toLowerCase()),
+  );
+  const index = choices.findIndex((c) => c.toLowerCase() === best);
+  const edits = distance(lower, best);
+  return edits <= Math.floor(Math.max(lower.length, best.length) / 3) ? choices[index] : undefined;
 }
 
 export function parseInteger(name: string, value: string, min: number, max: number): number {

@@ -1,34 +1,27 @@
 import { createHash } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import {
-  resolveOps,
-  resolveOutputOptions,
-  jobOptionOverrides,
-  type ProcessingOptions,
-} from '../config/options.js';
+import { resolveOutputOptions, type ProcessingOptions } from '../config/options.js';
 import { ImageInputError, errorMessage } from '../errors.js';
-import type { ImageTask, OpName } from '../pipeline/types.js';
+import type { ImageTask } from '../pipeline/types.js';
 import { isInside, realInside } from '../paths.js';
-import { checkJobId } from '../plan/naming.js';
+import { QUEUE_JOB_KEYS, parseJobEntry, type JobEntry } from '../plan/job-entry.js';
 
 /**
  * A queue job as producers write it: `{"id":"42","input":"uploads/a.jpg","ops"?:["thumb"],
- * "options"?:{"thumbWidth":320,"quality":{"thumb":82}},"out"?:"processed"}`.
+ * "options"?:{"thumbWidth":320,"quality":{"thumb":82}},"out"?:"processed"}`, checked, with its id.
+ * `out` is the output root relative to --data-dir; outputs go to `<out>/<id>/<id>_thumb.webp`.
  */
-export interface QueueJob {
+export interface QueueJob extends JobEntry {
   id: string;
-  input: string;
-  ops?: string[] | string;
-  options?: Record<string, unknown>;
-  /** Output root relative to --data-dir; outputs go to `<out>/<id>/<id>_thumb.webp`. */
-  out?: string;
 }
 
 export const DEFAULT_OUT = 'processed';
 
+const PRODUCER_HINT = 'fix the producer that wrote this job';
+
 function badJob(message: string): ImageInputError {
-  return new ImageInputError('BAD_JOB', message, 'fix the producer that wrote this job');
+  return new ImageInputError('BAD_JOB', message, PRODUCER_HINT);
 }
 
 /** A job without an id is named after its input, so the same input always lands in one place. */
@@ -44,45 +37,13 @@ export function parseJob(raw: string): QueueJob {
   } catch (err) {
     throw badJob(`malformed JSON: ${errorMessage(err)}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw badJob('a job must be a JSON object like {"id":"42","input":"uploads/a.jpg"}');
+  let entry: JobEntry;
+  try {
+    entry = parseJobEntry(value, QUEUE_JOB_KEYS);
+  } catch (err) {
+    throw badJob(errorMessage(err));
   }
-  const v = value as Record<string, unknown>;
-  if (typeof v.input !== 'string' || v.input.trim() === '') {
-    throw badJob('missing "input" (a path inside the data folder)');
-  }
-  if (v.input.includes('\0')) throw badJob('"input" contains a NUL byte');
-  let id: string;
-  if (v.id === undefined || v.id === null || v.id === '') {
-    id = deriveJobId(v.input);
-  } else if (typeof v.id === 'string' || (typeof v.id === 'number' && Number.isFinite(v.id))) {
-    id = String(v.id);
-    const bad = checkJobId(id);
-    if (bad) throw badJob(bad);
-  } else {
-    throw badJob('"id" must be a string');
-  }
-  const job: QueueJob = { id, input: v.input };
-  if (v.ops !== undefined) {
-    const okList = Array.isArray(v.ops) && v.ops.every((o) => typeof o === 'string');
-    if (!okList && typeof v.ops !== 'string') {
-      throw badJob('"ops" must be an array like ["thumb","gradient"]');
-    }
-    job.ops = v.ops as string[] | string;
-  }
-  if (v.options !== undefined) {
-    if (typeof v.options !== 'object' || v.options === null || Array.isArray(v.options)) {
-      throw badJob('"options" must be an object like {"thumbWidth":320}');
-    }
-    job.options = v.options as Record<string, unknown>;
-  }
-  if (v.out !== undefined) {
-    if (typeof v.out !== 'string' || v.out.trim() === '' || v.out.includes('\0')) {
-      throw badJob('"out" must be a folder path inside the data folder');
-    }
-    job.out = v.out;
-  }
-  return job;
+  return { ...entry, id: entry.id ?? deriveJobId(entry.input) };
 }
 
 /** Best effort, for log lines and dead letters of jobs that do not parse. */
@@ -117,17 +78,13 @@ export interface TaskContext {
 
 /** Builds the same ImageTask the batch command builds, from a checked job. */
 export async function buildTask(job: QueueJob, ctx: TaskContext): Promise<ImageTask> {
-  let ops: OpName[] = ctx.processing.ops;
+  const ops = job.ops ?? ctx.processing.ops;
   let options = ctx.processing.output;
   try {
-    if (job.ops !== undefined) {
-      ops = resolveOps({ ops: Array.isArray(job.ops) ? job.ops.join(',') : job.ops }, {});
-    }
     if (job.options !== undefined) {
-      options = resolveOutputOptions(jobOptionOverrides(job.options), ctx.processing.output, {});
+      options = resolveOutputOptions(job.options, ctx.processing.output, {});
     }
   } catch (err) {
-    if (err instanceof ImageInputError) throw err;
     throw badJob(errorMessage(err));
   }
   const input = await resolveInside(ctx.dataDir, job.input, 'input');

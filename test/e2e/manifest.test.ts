@@ -162,3 +162,50 @@ describe('--manifest JSON array', () => {
     expect(r.stderr).toMatch(/cannot read manifest .*nope\.ndjson/);
   });
 });
+
+describe('manifest entries follow the same rules as queue jobs', () => {
+  it('refuses an unknown key with a did-you-mean, and writes nothing for it', async () => {
+    const manifest = join(jobs, 'typo.ndjson');
+    await writeFile(
+      manifest,
+      [
+        '// "opts" is a typo of "ops": it must not silently make every output',
+        '{"input":"imgs/a.png","id":"typo","opts":["thumb"]}',
+        '{"input":"imgs/a.png","id":"string-ops","ops":"thumb,lq"}',
+      ].join('\r\n') + '\r\n',
+    );
+    const typoOut = join(dir, 'typo-out');
+    const r = await runCli(['--manifest', manifest, '--out', typoOut, '--cpu']);
+    expect(r.code).toBe(3);
+    expect(failures(r)).toEqual([
+      `✗ ${manifest}:2: unknown key "opts" (did you mean "ops"?); valid keys are input, id, ops, options`,
+    ]);
+    expect(await listFiles(typoOut)).toEqual([
+      'string-ops/string-ops.json',
+      'string-ops/string-ops_lq.webp',
+      'string-ops/string-ops_thumb.webp',
+    ]);
+  });
+
+  it('answers deeply nested JSON with one short line, in the batch command and in enqueue', async () => {
+    const depth = 100_000;
+    const manifest = join(jobs, 'deep.ndjson');
+    await writeFile(
+      manifest,
+      `{"input":"imgs/a.png","options":${'['.repeat(depth)}${']'.repeat(depth)}}\n`,
+    );
+    const r = await runCli(['--manifest', manifest, '--out', join(dir, 'deep-out'), '--cpu']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toMatch(/call stack/);
+    expect(failures(r)).toEqual([
+      `✗ ${manifest}:1: nested more than 16 levels deep; a job is a flat JSON object`,
+    ]);
+    // Refused before connecting: no Redis listens on port 1.
+    const e = await runCli(['enqueue', '-m', manifest, '--redis', 'redis://127.0.0.1:1']);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toContain(
+      `job 1: ${manifest}:1: nested more than 16 levels deep; a job is a flat JSON object`,
+    );
+    expect(e.stderr).not.toMatch(/call stack/);
+  });
+});

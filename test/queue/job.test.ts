@@ -86,6 +86,8 @@ describe('queue jobs', () => {
       '{"id":"1","input":"uploads/a.png","ops":["sharpen"]}',
       '{"id":"1","input":"uploads/a.png","options":{"thumbWidth":0}}',
       '{"id":"1","input":"uploads/a.png","options":{"colour":"red"}}',
+      '{"id":"1","input":"uploads/a.png","opts":["thumb"]}',
+      `{"id":"1","input":"uploads/a.png","options":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
     ]) {
       expect(await code(raw), raw).toBe('BAD_JOB');
     }
