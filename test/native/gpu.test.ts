@@ -7,7 +7,9 @@ import { describe, expect, test } from 'vitest';
 import type { RawImage, ResampleRequest } from '../../src/types.js';
 import { decodeFixture, maxAbsDiff, openBinding, psnr } from './helpers.js';
 
-// Needs an NVIDIA GPU, its driver and an addon built with nvcc; skipped with a reason otherwise.
+// Needs an NVIDIA GPU, its driver and an addon built with nvcc; skipped with a reason otherwise,
+// except under IMGPROC_REQUIRE_GPU=1 (the GPU check), where a missing GPU fails instead.
+const requireGpu = process.env.IMGPROC_REQUIRE_GPU === '1';
 const binding = openBinding();
 const build = binding.buildInfo();
 const status = await binding.cudaStatus();
@@ -16,7 +18,12 @@ const gpuReason = !build.cuda
   : status.devices.length === 0
     ? `no CUDA device (${status.error ?? 'none'})`
     : undefined;
-if (gpuReason) console.log(`GPU tests skipped: ${gpuReason}`);
+const skipGpu = gpuReason !== undefined && !requireGpu;
+if (skipGpu) console.log(`GPU tests skipped: ${gpuReason}`);
+
+test.runIf(requireGpu)('IMGPROC_REQUIRE_GPU=1: a GPU is here to run these tests', () => {
+  expect(gpuReason).toBeUndefined();
+});
 
 function synthetic(width: number, height: number, channels: 3 | 4, seed: number): RawImage {
   const data = Buffer.alloc(width * height * channels);
@@ -65,7 +72,7 @@ async function expectCudaMatchesReference(
   expect(gpu.timings?.kernelsMs).toBeGreaterThanOrEqual(0);
 }
 
-describe.skipIf(gpuReason !== undefined)('CUDA kernels against the C++ reference', () => {
+describe.skipIf(skipGpu)('CUDA kernels against the C++ reference', () => {
   test.each([
     'meadow.jpg',
     'harbour.jpg',
@@ -108,7 +115,7 @@ describe.skipIf(gpuReason !== undefined)('CUDA kernels against the C++ reference
   });
 });
 
-describe.skipIf(gpuReason !== undefined)('the CLI on the GPU', () => {
+describe.skipIf(skipGpu)('the CLI on the GPU', () => {
   test('--backend cuda processes the fixtures; outputs look like the CPU ones', async () => {
     const cuda = mkdtempSync(join(tmpdir(), 'imgproc-gpu-'));
     const cpu = mkdtempSync(join(tmpdir(), 'imgproc-cpu-'));
@@ -173,10 +180,12 @@ const sanitizerReason =
     : !sanitizer
       ? 'compute-sanitizer not found'
       : undefined);
-if (!gpuReason && sanitizerReason) console.log(`memcheck skipped: ${sanitizerReason}`);
+const skipSanitizer = sanitizerReason !== undefined && !requireGpu;
+if (!gpuReason && skipSanitizer) console.log(`memcheck skipped: ${sanitizerReason}`);
 
-describe.skipIf(sanitizerReason !== undefined)('compute-sanitizer', () => {
+describe.skipIf(skipSanitizer)('compute-sanitizer', () => {
   test('memcheck finds no error in the kernel check program', () => {
+    expect(sanitizerReason).toBeUndefined();
     const r = spawnSync(
       sanitizer as string,
       ['--tool', 'memcheck', '--error-exitcode', '9', CHECK],
