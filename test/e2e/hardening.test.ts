@@ -149,11 +149,12 @@ describe('the command line', () => {
     async () => {
       const log = join(dir, 'tty.log');
       const out = join(dir, 'tty-out');
-      const r = spawnSync('script', ['-qc', `node ${BIN} ${BAD} --out ${out} --cpu`, log], {
+      // -e: script exits with the CLI's status, not its own.
+      const r = spawnSync('script', ['-qec', `node ${BIN} ${BAD} --out ${out} --cpu`, log], {
         encoding: 'utf8',
         env: { ...process.env, NO_COLOR: '1' },
       });
-      expect(r.status).toBe(0);
+      expect(r.status).toBe(3);
       const text = await readFile(log, 'utf8');
       expect(text.match(/✗ /g) ?? []).toHaveLength(10);
       expect(text).toContain('0 processed, 0 skipped, 10 failed');

@@ -55,8 +55,11 @@ describe('queue jobs', () => {
   });
 
   it('names a job without an id after its input, deterministically', () => {
-    expect(parseJob('{"input":"uploads/a.png"}').id).toBe(deriveJobId('uploads/a.png'));
-    expect(deriveJobId('uploads/a.png')).toMatch(/^j[0-9a-f]{20}$/);
+    // The documented rule: `j` + the first 20 hex digits of the SHA-256 of `input`
+    // (`printf 'uploads/a.png' | sha256sum` starts cb191b81c1deea763ccd).
+    expect(parseJob('{"input":"uploads/a.png"}').id).toBe('jcb191b81c1deea763ccd');
+    expect(deriveJobId('uploads/a.png')).toBe('jcb191b81c1deea763ccd');
+    expect(parseJob('{"input":"a.png"}').id).toBe('j7f071235805fbf58a252');
     expect(parseJob('{"id":42,"input":"a.png"}').id).toBe('42');
   });
 
