@@ -66,6 +66,15 @@ describe('fitInside', () => {
     expect(fitInside(size(1000, 1000), 64)).toEqual(size(64, 64));
   });
 
+  it('rounds each side to the nearest pixel', () => {
+    expect(fitInside(size(3000, 2000), 64)).toEqual(size(64, 43)); // 42.67
+    expect(fitInside(size(2000, 3000), 64)).toEqual(size(43, 64));
+    expect(fitInside(size(1000, 999), 64)).toEqual(size(64, 64)); // 63.94
+    expect(fitInside(size(4032, 3024), 16)).toEqual(size(16, 12));
+    expect(fitInside(size(128, 33), 64)).toEqual(size(64, 17)); // 16.5 rounds up
+    expect(fitInside(size(1000, 332), 64)).toEqual(size(64, 21)); // 21.25 rounds down
+  });
+
   it('never enlarges', () => {
     expect(fitInside(size(40, 30), 64)).toEqual(size(40, 30));
     expect(fitInside(size(64, 10), 64)).toEqual(size(64, 10));

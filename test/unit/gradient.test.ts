@@ -61,6 +61,24 @@ describe('colourRoles', () => {
     expect(rolesHex(palette).secondary).toBe('#F0F0F0');
   });
 
+  it('weighs distance by the square root of the share: twice as far beats four times as common', () => {
+    // ΔE from black: #606060 40.7, #FFFFFF 100. Scores 40.7 × √0.8 = 36.4 and 100 × √0.2 = 44.7;
+    // weighed by the share itself, #606060 would win (32.6 against 20).
+    expect(
+      rolesHex([entry('#000000', 1000), entry('#606060', 800), entry('#FFFFFF', 200)]).secondary,
+    ).toBe('#FFFFFF');
+    // ΔE of #808080 is 53.6: 53.6 × √0.8 = 47.9 beats 44.7, so distance alone does not decide.
+    expect(
+      rolesHex([entry('#000000', 1000), entry('#808080', 800), entry('#FFFFFF', 200)]).secondary,
+    ).toBe('#808080');
+  });
+
+  it("considers a colour with exactly 5% of the primary's pixels", () => {
+    expect(rolesHex([entry('#204080', 1000), entry('#FF0000', 50)]).secondary).toBe('#FF0000');
+    expect(rolesHex([entry('#204080', 20), entry('#FF0000', 1)]).secondary).toBe('#FF0000');
+    expect(rolesHex([entry('#204080', 21), entry('#FF0000', 1)]).secondary).toBe('#5870A0');
+  });
+
   it('chooses black text on a light palette and white on a dark one', () => {
     expect(rolesHex([entry('#F5F0E6', 10), entry('#FFE9A0', 5)]).foreground).toBe('#000000');
     expect(rolesHex([entry('#101828', 10), entry('#3A1F5C', 5)]).foreground).toBe('#FFFFFF');
@@ -145,13 +163,32 @@ describe('computeGradient', () => {
     });
   });
 
-  it('serialises identically on every call', () => {
-    const data = Buffer.alloc(16 * 16 * 3);
-    for (let i = 0; i < data.length; i++) data[i] = (i * 37) % 251;
-    const sample: RawImage = { data, width: 16, height: 16, channels: 3 };
-    expect(JSON.stringify(computeGradient(sample, 6))).toBe(
-      JSON.stringify(computeGradient(sample, 6)),
-    );
+  it('serialises the same record whatever the pixel order', () => {
+    // 256 pixels in four colours: the palette, its order and every role follow from the counts.
+    const runs: Array<[number[], number]> = [
+      [[0x20, 0x30, 0x60], 128],
+      [[0xf0, 0xc0, 0x40], 64],
+      [[0x2a, 0x3a, 0x6a], 48], // close to the primary: not the secondary despite its count
+      [[0xff, 0x00, 0x00], 16],
+    ];
+    const pixels = runs.flatMap(([rgb, n]) => Array.from({ length: n }, () => rgb));
+    const sample = (order: number[][]): RawImage => ({
+      data: Buffer.from(order.flat()),
+      width: 16,
+      height: 16,
+      channels: 3,
+    });
+    const expected = JSON.stringify({
+      palette: ['#203060', '#F0C040', '#2A3A6A', '#FF0000'],
+      primary: '#203060',
+      secondary: '#F0C040',
+      foreground: '#FFFFFF',
+      css: 'linear-gradient(135deg, #203060 0%, #F0C040 100%)',
+    });
+    expect(JSON.stringify(computeGradient(sample(pixels), 6))).toBe(expected);
+    const interleaved = pixels.map((p, i) => pixels[(i * 97) % pixels.length]!);
+    expect(JSON.stringify(computeGradient(sample(interleaved), 6))).toBe(expected);
+    expect(JSON.stringify(computeGradient(sample([...pixels].reverse()), 6))).toBe(expected);
   });
 
   it('rejects a buffer that does not match the declared size', () => {
