@@ -1,11 +1,7 @@
-import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
 import pLimit from 'p-limit';
-import sharp from 'sharp';
 import { selectBackend } from '../backends/select.js';
-import { envName, pick, resolveProcessingOptions, type RawOptions } from '../config/options.js';
-import { parseBoolean } from '../config/validate.js';
-import { ImageInputError, UsageError, errorMessage } from '../errors.js';
+import type { BatchConfig } from '../config/batch.js';
+import { ImageInputError, errorMessage } from '../errors.js';
 import { relativeInside } from '../paths.js';
 import { sweepTempFiles, writeAtomic } from '../pipeline/atomic-write.js';
 import { isUpToDate, processImage } from '../pipeline/process-image.js';
@@ -15,6 +11,7 @@ import { VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { Reporter } from './reporter.js';
 import { RunLock } from './run-lock.js';
+import { tuneSharp } from './sharp-tuning.js';
 
 interface ReportItem {
   input: string;
@@ -31,41 +28,11 @@ function shown(path: string): string {
   return rel ? rel : path;
 }
 
-/** A switch from its flag, else from IMGPROC_<NAME> in the environment. */
-function flag(raw: RawOptions, key: string): boolean {
-  const v = pick(raw, key);
-  return typeof v === 'string' ? parseBoolean(envName(key), v) : v === true;
-}
+export async function runBatch(cfg: BatchConfig): Promise<number> {
+  const { quiet, json, dryRun, failFast, outDir, reportPath, processing } = cfg;
+  const reporter = new Reporter({ quiet, progress: cfg.progress });
 
-/** libvips threads per image: the cores shared among the images in flight, at least one. */
-function tuneSharp(concurrency: number): void {
-  sharp.cache(false);
-  sharp.concurrency(Math.max(1, Math.floor(availableParallelism() / concurrency)));
-}
-
-export async function runBatch(inputs: string[], raw: RawOptions): Promise<number> {
-  const quiet = flag(raw, 'quiet');
-  const json = flag(raw, 'json');
-  const progress = raw.progress !== false && !flag({}, 'noProgress');
-  const reporter = new Reporter({ quiet, progress });
-  const processing = resolveProcessingOptions(raw);
-  const manifestValue = pick(raw, 'manifest');
-  const manifest =
-    typeof manifestValue === 'string' && manifestValue !== '' ? manifestValue : undefined;
-  if (inputs.length === 0 && !manifest) {
-    throw new UsageError('no inputs: give files, folders or globs, or --manifest FILE');
-  }
-  const out = pick(raw, 'out');
-  if (typeof out !== 'string' || out === '') {
-    throw new UsageError('missing --out DIR: the folder where outputs are written');
-  }
-  const outDir = resolve(out);
-  const dryRun = flag(raw, 'dryRun');
-  const failFast = flag(raw, 'failFast');
-  const report = pick(raw, 'report');
-  const reportPath = typeof report === 'string' && report !== '' ? resolve(report) : undefined;
-
-  const plan = await planBatch({ inputs, manifest, outDir, processing });
+  const plan = await planBatch({ inputs: cfg.inputs, manifest: cfg.manifest, outDir, processing });
   for (const c of plan.collisions) {
     // The same relative path under two input folders: only the full paths tell them apart.
     const relPaths = c.renamed.map((r) => r.relPath);

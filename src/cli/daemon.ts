@@ -1,25 +1,15 @@
 import { realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { pick, type ProcessingOptions } from '../config/options.js';
-import { parseChoice, parseInteger, parseNumber } from '../config/validate.js';
-import { FatalError, UsageError } from '../errors.js';
+import { resolveDaemonConfig, type DaemonConfig } from '../config/daemon.js';
+import type { ProcessingOptions, RawOptions } from '../config/options.js';
+import { FatalError } from '../errors.js';
 import { createLogger, type Logger } from '../queue/logger.js';
-
-function hasOption(cmd: Command, long: string): boolean {
-  return cmd.options.some((o) => o.long === long);
-}
+import { addConnectionOptions } from './queue.js';
 
 /** Adds the daemon's flags to the root command (`imgproc --daemon --redis URL …`). */
 export function addDaemonOptions(cmd: Command): Command {
-  if (!hasOption(cmd, '--daemon'))
-    cmd.option('--daemon', 'run as a Redis queue worker (see --redis)');
-  if (!hasOption(cmd, '--redis'))
-    cmd.option('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379/0');
   const hidden = (flags: string, help: string) => new Option(flags, help).hideHelp();
-  return cmd
-    .option('--queue <name>', 'queue list name (default: image_jobs)')
-    .option('--prefix <prefix>', 'prefix of every Redis key (default: none)')
+  return addConnectionOptions(cmd.option('--daemon', 'run as a Redis queue worker (see --redis)'))
     .option(
       '--data-dir <dir>',
       'daemon: folder job paths resolve in; outputs go to <dir>/processed (default: cwd)',
@@ -55,91 +45,12 @@ export function addDaemonOptions(cmd: Command): Command {
     .addOption(hidden('--test-job-delay <ms>', 'hold every job this long (tests only)'));
 }
 
-type Raw = Record<string, string | boolean | undefined>;
-
-function seconds(raw: Raw, key: string, flag: string, def: number, min = 0.001): number {
-  const v = pick(raw, key);
-  if (v === undefined || v === true) return def;
-  return Math.round(parseNumber(flag, String(v), min, 86_400) * 1000);
-}
-
-function integer(
-  raw: Raw,
-  key: string,
-  flag: string,
-  def: number,
-  min: number,
-  max: number,
-): number {
-  const v = pick(raw, key);
-  return v === undefined || v === true ? def : parseInteger(flag, String(v), min, max);
-}
-
-/** Every daemon setting, validated before anything connects. */
-export interface DaemonConfig {
-  redisUrl: string;
-  queue?: string;
-  prefix?: string;
-  dataDir: string;
-  maxRetries: number;
-  maxCrashes: number;
-  shutdownTimeoutMs: number;
-  doneCap: number;
-  logFormat: 'human' | 'json';
-  metricsPort?: number;
-  heartbeatIntervalMs: number;
-  heartbeatTtlMs: number;
-  reapIntervalMs: number;
-  retryBaseMs: number;
-  blockTimeoutS: number;
-  testJobDelayMs: number;
-}
-
-export function resolveDaemonConfig(raw: Raw): DaemonConfig {
-  const redisUrl = pick(raw, 'redis');
-  if (typeof redisUrl !== 'string' || redisUrl === '') {
-    throw new UsageError(
-      '--daemon needs --redis <url> (or IMGPROC_REDIS), e.g. redis://127.0.0.1:6379/0',
-    );
-  }
-  const heartbeatIntervalMs = seconds(raw, 'heartbeatInterval', 'heartbeat-interval', 5000);
-  const metricsPort = pick(raw, 'metricsPort');
-  const str = (k: string) => {
-    const v = pick(raw, k);
-    return typeof v === 'string' ? v : undefined;
-  };
-  return {
-    redisUrl,
-    queue: str('queue'),
-    prefix: str('prefix'),
-    dataDir: resolve(str('dataDir') ?? '.'),
-    maxRetries: integer(raw, 'maxRetries', 'max-retries', 3, 0, 100),
-    maxCrashes: integer(raw, 'maxCrashes', 'max-crashes', 3, 1, 1000),
-    shutdownTimeoutMs: seconds(raw, 'shutdownTimeout', 'shutdown-timeout', 30_000, 0),
-    doneCap: integer(raw, 'doneCap', 'done-cap', 10_000, 0, 100_000_000),
-    logFormat: parseChoice('log-format', str('logFormat') ?? 'human', ['human', 'json'] as const),
-    metricsPort:
-      metricsPort === undefined
-        ? undefined
-        : parseInteger('metrics-port', String(metricsPort), 0, 65535),
-    heartbeatIntervalMs,
-    heartbeatTtlMs: seconds(raw, 'heartbeatTtl', 'heartbeat-ttl', heartbeatIntervalMs * 3),
-    reapIntervalMs: seconds(raw, 'reapInterval', 'reap-interval', heartbeatIntervalMs),
-    retryBaseMs: seconds(raw, 'retryDelay', 'retry-delay', 2000, 0),
-    blockTimeoutS: seconds(raw, 'blockTimeout', 'block-timeout', 5000, 0.01) / 1000,
-    testJobDelayMs: integer(raw, 'testJobDelay', 'test-job-delay', 0, 0, 3_600_000),
-  };
-}
-
 /**
  * `imgproc --daemon`: drains the queue until SIGINT/SIGTERM, then finishes or hands back the jobs
  * in flight and returns 0.
  */
-export async function runDaemon(
-  opts: Record<string, unknown>,
-  processing: ProcessingOptions,
-): Promise<number> {
-  const cfg = resolveDaemonConfig(opts as Raw);
+export async function runDaemon(opts: RawOptions, processing: ProcessingOptions): Promise<number> {
+  const cfg = resolveDaemonConfig(opts);
   const log = createLogger({ format: cfg.logFormat });
   // Installed before anything async, so that a signal during start-up stops cleanly (exit 0).
   let stopSignal: string | undefined;
@@ -203,6 +114,8 @@ async function startDaemon(
     await backend.close().catch(() => {});
     return 0;
   }
+  // The same libvips tuning as the batch command: one image's threads share the cores fairly.
+  (await import('./sharp-tuning.js')).tuneSharp(processing.concurrency);
   const { handler, onAbandon } = imageJobHandler({
     dataDir,
     processing,

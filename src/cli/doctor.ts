@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-
-type Raw = Record<string, string | boolean | undefined>;
+import type { RawOptions } from '../config/options.js';
 
 const GIB = 1024 ** 3;
 
@@ -47,7 +46,7 @@ function cudaVersion(v: number): string | null {
   return v > 0 ? `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}` : null;
 }
 
-export async function buildDoctorReport(raw: Raw): Promise<DoctorReport> {
+export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> {
   const [{ availableParallelism, cpus }, { default: sharp }, native, select, options, version] =
     await Promise.all([
       import('node:os'),
@@ -178,8 +177,8 @@ export function registerDoctor(program: Command): void {
     .command('doctor')
     .description('report the native addon, CUDA devices, sharp/libvips and the backend auto picks')
     .option('--json', 'print JSON on stdout')
-    .action(async (_opts: Raw, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<Raw>();
+    .action(async (_opts: RawOptions, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<RawOptions>();
       const report = await buildDoctorReport(opts);
       process.stdout.write(
         opts.json ? JSON.stringify(report, null, 2) + '\n' : formatDoctorReport(report),

@@ -1,12 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { pick, resolveOps } from '../config/options.js';
+import { pick, resolveOps, type RawOptions } from '../config/options.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { relativeInside } from '../paths.js';
 import type { JobListItem } from '../plan/job-entry.js';
 import { addConnectionOptions, openQueue } from './queue.js';
-
-type Raw = Record<string, string | boolean | undefined>;
 
 /** `imgproc enqueue <inputs...>`: push jobs for files, folders, globs or a manifest. */
 export function registerEnqueueCommand(program: Command): void {
@@ -31,8 +29,8 @@ export function registerEnqueueCommand(program: Command): void {
       .option('--out <dir>', 'output folder inside the data folder (default: processed)')
       .option('--options <json>', 'per-job option overrides, e.g. \'{"thumbWidth":320}\'')
       .option('--json', 'print the queued ids as JSON on stdout'),
-  ).action(async (inputs: string[], _opts: Raw, cmd: Command) => {
-    const opts = cmd.optsWithGlobals<Raw>();
+  ).action(async (inputs: string[], _opts: RawOptions, cmd: Command) => {
+    const opts = cmd.optsWithGlobals<RawOptions>();
     const dataDirRaw = pick(opts, 'dataDir');
     const dataDir = resolve(typeof dataDirRaw === 'string' ? dataDirRaw : '.');
     const [{ deriveJobId }, { discoverInputs }, { pushJobs }, jobEntry] = await Promise.all([

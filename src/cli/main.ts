@@ -1,11 +1,12 @@
 import { Command, CommanderError } from 'commander';
+import { resolveBatchConfig } from '../config/batch.js';
+import { daemonRequested } from '../config/daemon.js';
 import {
   DEFAULT_MAX_PIXELS,
   DEFAULT_OUTPUT_OPTIONS,
-  pick,
   resolveProcessingOptions,
+  type RawOptions,
 } from '../config/options.js';
-import { parseBoolean } from '../config/validate.js';
 import { errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
 import { addDaemonOptions } from './daemon.js';
@@ -67,21 +68,19 @@ function buildProgram(): Command {
     .option('--backend <name>', 'where resampling runs: auto, cuda or cpu (default: auto)')
     .option('--cpu', 'never touch the GPU (same as --backend cpu)')
     .option('--gpu <n>', 'CUDA device index (default: 0)')
-    .option('--gpu-timeout <seconds>', 'time limit of one GPU operation (default: 30)')
-    .option('--daemon', 'run as a Redis queue worker (see --redis)');
+    .option('--gpu-timeout <seconds>', 'time limit of one GPU operation (default: 30)');
   // Before the subcommands are added, so that they inherit it: usage errors exit 2, not 1.
   program.exitOverride();
   addDaemonOptions(program)
     .showHelpAfterError('(run imgproc --help for usage)')
-    .action(async (inputs: string[], opts: Record<string, string | boolean | undefined>) => {
-      const daemon = pick(opts, 'daemon');
-      if (daemon === true || (typeof daemon === 'string' && parseBoolean('daemon', daemon))) {
+    .action(async (inputs: string[], opts: RawOptions) => {
+      if (daemonRequested(opts)) {
         const { runDaemon } = await import('./daemon.js');
         process.exitCode = await runDaemon(opts, resolveProcessingOptions(opts));
         return;
       }
       const { runBatch } = await import('./batch.js');
-      process.exitCode = await runBatch(inputs, opts);
+      process.exitCode = await runBatch(resolveBatchConfig(inputs, opts));
     });
   registerEnqueueCommand(program);
   registerQueueCommands(program);

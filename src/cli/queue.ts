@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { pick } from '../config/options.js';
+import { pick, type RawOptions } from '../config/options.js';
 import { parseInteger } from '../config/validate.js';
 import { UsageError } from '../errors.js';
 import type { QueueKeys } from '../queue/keys.js';
-
-type Raw = Record<string, string | boolean | undefined>;
 
 /** --redis, --queue, --prefix on a queue command (each also IMGPROC_REDIS, _QUEUE, _PREFIX). */
 export function addConnectionOptions(cmd: Command): Command {
@@ -15,7 +13,7 @@ export function addConnectionOptions(cmd: Command): Command {
 }
 
 /** Connects for one short command: fails fast with a clear message when Redis is unreachable. */
-export async function openQueue(raw: Raw) {
+export async function openQueue(raw: RawOptions) {
   const url = pick(raw, 'redis');
   if (typeof url !== 'string' || url === '') {
     throw new UsageError('this command needs --redis <url> (or IMGPROC_REDIS)');
@@ -49,8 +47,8 @@ export function registerQueueCommands(program: Command): void {
       .command('stats')
       .description('lengths of the pending, retry, failed, done and processing lists; live workers')
       .option('--json', 'print JSON on stdout'),
-  ).action(async (_opts: Raw, cmd: Command) => {
-    const opts = cmd.optsWithGlobals<Raw>();
+  ).action(async (_opts: RawOptions, cmd: Command) => {
+    const opts = cmd.optsWithGlobals<RawOptions>();
     const { redis, keys } = await openQueue(opts);
     try {
       const { queueStats } = await import('../queue/admin.js');
@@ -79,8 +77,8 @@ export function registerQueueCommands(program: Command): void {
       .description('move dead letters back to the queue, with fresh attempt counts')
       .option('--limit <n>', 'move at most this many (default: all)')
       .option('--json', 'print JSON on stdout'),
-  ).action(async (_opts: Raw, cmd: Command) => {
-    const opts = cmd.optsWithGlobals<Raw>();
+  ).action(async (_opts: RawOptions, cmd: Command) => {
+    const opts = cmd.optsWithGlobals<RawOptions>();
     const limit = opts.limit === undefined ? 0 : parseInteger('limit', String(opts.limit), 1, 1e9);
     const { redis, keys } = await openQueue(opts);
     try {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
+import type { RawOptions } from '../config/options.js';
 import { addConnectionOptions, openQueue } from './queue.js';
-
-type Raw = Record<string, string | boolean | undefined>;
 
 function mb(n: unknown): string {
   return typeof n === 'number' ? `${Math.round(n / 1048576)} MB` : '?';
@@ -15,8 +14,8 @@ export function registerWorkersCommand(program: Command): void {
       .exitOverride()
       .description('live queue workers with their heartbeat metrics')
       .option('--json', 'print JSON on stdout'),
-  ).action(async (_opts: Raw, cmd: Command) => {
-    const opts = cmd.optsWithGlobals<Raw>();
+  ).action(async (_opts: RawOptions, cmd: Command) => {
+    const opts = cmd.optsWithGlobals<RawOptions>();
     const { redis, keys } = await openQueue(opts);
     try {
       const { listWorkers } = await import('../queue/admin.js');

@@ -1,4 +1,4 @@
-import { extname, posix, sep } from 'node:path';
+import { extname, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 
 /** Ids from manifests and queue jobs become folder names: keep them to a safe alphabet. */
@@ -70,9 +70,4 @@ export function disambiguate<T extends Named>(items: T[]): { items: T[]; collisi
     collisions.push({ stem: original, renamed });
   }
   return { items, collisions };
-}
-
-/** `<stem>_thumb.webp` and friends, for messages. */
-export function describeOutputs(stem: string): string {
-  return `${posix.basename(stem)}_{thumb,blur,lq}.webp + ${posix.basename(stem)}.json`;
 }

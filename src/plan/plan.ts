@@ -1,5 +1,6 @@
 import { basename, sep } from 'node:path';
 import type { ProcessingOptions } from '../config/options.js';
+import { errorMessage } from '../errors.js';
 import type { ImageTask } from '../pipeline/types.js';
 import { discoverInputs } from './discover.js';
 import { readManifest } from './manifest.js';
@@ -53,7 +54,7 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
           fixed: false,
         });
       } catch (err) {
-        problems.push({ input: f.path, reason: (err as Error).message });
+        problems.push({ input: f.path, reason: errorMessage(err) });
       }
     }
   }

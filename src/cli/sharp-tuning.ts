@@ -1,0 +1,12 @@
+import { availableParallelism } from 'node:os';
+import sharp from 'sharp';
+
+/**
+ * Set once per process by whichever front end runs images (batch or daemon): sharp's cache off,
+ * since every input is read once, and libvips threads per image = the cores shared among the
+ * images in flight, at least one.
+ */
+export function tuneSharp(concurrency: number): void {
+  sharp.cache(false);
+  sharp.concurrency(Math.max(1, Math.floor(availableParallelism() / concurrency)));
+}

@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import {
+  envName,
+  pick,
+  resolveProcessingOptions,
+  type ProcessingOptions,
+  type RawOptions,
+} from './options.js';
+import { parseBoolean } from './validate.js';
+
+/** Every setting of a batch run (folders, globs or a manifest), validated before any work. */
+export interface BatchConfig {
+  inputs: string[];
+  manifest?: string;
+  /** Absolute. */
+  outDir: string;
+  /** Absolute path of --report, when asked for. */
+  reportPath?: string;
+  dryRun: boolean;
+  failFast: boolean;
+  json: boolean;
+  quiet: boolean;
+  progress: boolean;
+  processing: ProcessingOptions;
+}
+
+export function resolveBatchConfig(
+  inputs: string[],
+  raw: RawOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): BatchConfig {
+  const text = (key: string): string | undefined => {
+    const v = pick(raw, key, env);
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const flag = (key: string): boolean => {
+    const v = pick(raw, key, env);
+    return typeof v === 'string' ? parseBoolean(envName(key), v) : v === true;
+  };
+  const manifest = text('manifest');
+  if (inputs.length === 0 && !manifest) {
+    throw new UsageError('no inputs: give files, folders or globs, or --manifest FILE');
+  }
+  const out = text('out');
+  if (out === undefined) {
+    throw new UsageError('missing --out DIR: the folder where outputs are written');
+  }
+  const report = text('report');
+  return {
+    inputs,
+    manifest,
+    outDir: resolve(out),
+    reportPath: report === undefined ? undefined : resolve(report),
+    dryRun: flag('dryRun'),
+    failFast: flag('failFast'),
+    json: flag('json'),
+    quiet: flag('quiet'),
+    // `--no-progress` sets progress to false; IMGPROC_NO_PROGRESS=1 does the same.
+    progress: raw.progress !== false && !flag('noProgress'),
+    processing: resolveProcessingOptions(raw, env),
+  };
+}

@@ -1,0 +1,84 @@
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { pick, type RawOptions } from './options.js';
+import { parseBoolean, parseChoice, parseInteger, parseNumber } from './validate.js';
+
+/** Whether `--daemon` (or IMGPROC_DAEMON) asks for the queue worker instead of a batch run. */
+export function daemonRequested(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = pick(raw, 'daemon', env);
+  return typeof v === 'string' ? parseBoolean('daemon', v) : v === true;
+}
+
+function seconds(raw: RawOptions, key: string, flag: string, def: number, min = 0.001): number {
+  const v = pick(raw, key);
+  if (v === undefined || v === true) return def;
+  return Math.round(parseNumber(flag, String(v), min, 86_400) * 1000);
+}
+
+function integer(
+  raw: RawOptions,
+  key: string,
+  flag: string,
+  def: number,
+  min: number,
+  max: number,
+): number {
+  const v = pick(raw, key);
+  return v === undefined || v === true ? def : parseInteger(flag, String(v), min, max);
+}
+
+/** Every daemon setting, validated before anything connects. */
+export interface DaemonConfig {
+  redisUrl: string;
+  queue?: string;
+  prefix?: string;
+  dataDir: string;
+  maxRetries: number;
+  maxCrashes: number;
+  shutdownTimeoutMs: number;
+  doneCap: number;
+  logFormat: 'human' | 'json';
+  metricsPort?: number;
+  heartbeatIntervalMs: number;
+  heartbeatTtlMs: number;
+  reapIntervalMs: number;
+  retryBaseMs: number;
+  blockTimeoutS: number;
+  testJobDelayMs: number;
+}
+
+export function resolveDaemonConfig(raw: RawOptions): DaemonConfig {
+  const redisUrl = pick(raw, 'redis');
+  if (typeof redisUrl !== 'string' || redisUrl === '') {
+    throw new UsageError(
+      '--daemon needs --redis <url> (or IMGPROC_REDIS), e.g. redis://127.0.0.1:6379/0',
+    );
+  }
+  const heartbeatIntervalMs = seconds(raw, 'heartbeatInterval', 'heartbeat-interval', 5000);
+  const metricsPort = pick(raw, 'metricsPort');
+  const str = (k: string) => {
+    const v = pick(raw, k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  return {
+    redisUrl,
+    queue: str('queue'),
+    prefix: str('prefix'),
+    dataDir: resolve(str('dataDir') ?? '.'),
+    maxRetries: integer(raw, 'maxRetries', 'max-retries', 3, 0, 100),
+    maxCrashes: integer(raw, 'maxCrashes', 'max-crashes', 3, 1, 1000),
+    shutdownTimeoutMs: seconds(raw, 'shutdownTimeout', 'shutdown-timeout', 30_000, 0),
+    doneCap: integer(raw, 'doneCap', 'done-cap', 10_000, 0, 100_000_000),
+    logFormat: parseChoice('log-format', str('logFormat') ?? 'human', ['human', 'json'] as const),
+    metricsPort:
+      metricsPort === undefined
+        ? undefined
+        : parseInteger('metrics-port', String(metricsPort), 0, 65535),
+    heartbeatIntervalMs,
+    heartbeatTtlMs: seconds(raw, 'heartbeatTtl', 'heartbeat-ttl', heartbeatIntervalMs * 3),
+    reapIntervalMs: seconds(raw, 'reapInterval', 'reap-interval', heartbeatIntervalMs),
+    retryBaseMs: seconds(raw, 'retryDelay', 'retry-delay', 2000, 0),
+    blockTimeoutS: seconds(raw, 'blockTimeout', 'block-timeout', 5000, 0.01) / 1000,
+    testJobDelayMs: integer(raw, 'testJobDelay', 'test-job-delay', 0, 0, 3_600_000),
+  };
+}
