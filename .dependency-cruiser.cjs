@@ -4,7 +4,7 @@
  */
 const LAYERS = [
   ['types\\.ts', 'errors\\.ts', 'version\\.ts', 'paths\\.ts'],
-  ['native', 'gradient'],
+  ['native', 'gradient', 'storage'],
   ['backends'],
   ['pipeline'],
   ['config'],

@@ -3,7 +3,7 @@ import { selectBackend } from '../backends/select.js';
 import type { BatchConfig } from '../config/batch.js';
 import { ImageInputError, errorMessage } from '../errors.js';
 import { relativeInside } from '../paths.js';
-import { sweepTempFiles, writeAtomic } from '../pipeline/atomic-write.js';
+import { sweepTempFiles, writeAtomic } from '../storage/atomic-write.js';
 import { isUpToDate, processImage } from '../pipeline/process-image.js';
 import type { ImageTask, Sidecar } from '../pipeline/types.js';
 import { planBatch } from '../plan/plan.js';

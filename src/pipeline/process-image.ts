@@ -1,12 +1,10 @@
 import { webcrypto } from 'node:crypto';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { posix } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { ResampleRequest, Size } from '../types.js';
 import { ImageInputError } from '../errors.js';
-import { isStrictlyInside, realInside } from '../paths.js';
 import { computeGradient } from '../gradient/index.js';
-import { writeAtomic } from './atomic-write.js';
+import { Storages, isObjectUrl, locate, type Storage } from '../storage/index.js';
 import { decode, decodeSize, hasDecodableSignature, readHeader } from './decode.js';
 import { fitInside, scaledSize, thumbSize } from './dimensions.js';
 import { blurDataUrl, encodeWebp } from './encode.js';
@@ -23,7 +21,11 @@ import { addWebpMetadata } from './webp-metadata.js';
 
 export interface PipelineContext {
   backend: Backend;
+  /** Where sources are read and outputs written; local files only when absent. */
+  storage?: Storage;
 }
+
+const localOnly = new Storages();
 
 /** Longer side of the small image the palette and the inline placeholder are made from. */
 const SAMPLE_SIZE = 64;
@@ -74,84 +76,22 @@ function checkNameLength(stem: string): void {
 }
 
 /**
- * The output folder, after following any symbolic link in it, must still be inside the output
- * root: a link planted under --out must not carry writes elsewhere.
+ * A large file that does not start like an image is refused from its first bytes (with the same
+ * reason a full read would give), not read whole into memory first.
  */
-async function checkRealFolder(outDir: string, folder: string): Promise<void> {
-  if (!(await realInside(outDir, folder))) {
-    throw new ImageInputError(
-      'UNSAFE_PATH',
-      `output folder ${folder} leads outside the output folder (symbolic link)`,
-      'remove the link from the output folder',
-    );
-  }
+function headCheck(maxPixels: number) {
+  return async (head: Buffer): Promise<void> => {
+    if (hasDecodableSignature(head)) return;
+    await readHeader(head, maxPixels).catch((err: unknown) => {
+      // A format cut short by the prefix (an SVG, say) is judged on the whole file.
+      if (err instanceof ImageInputError && err.code !== 'CORRUPT') throw err;
+    });
+  };
 }
 
-/** Output paths are built from checked parts, but this is the last line of defence. */
-function insideOut(outDir: string, relPath: string): string {
-  const abs = resolve(outDir, relPath);
-  if (!isStrictlyInside(outDir, abs)) {
-    throw new ImageInputError(
-      'UNSAFE_PATH',
-      `output path ${relPath} would leave the output folder`,
-    );
-  }
-  return abs;
-}
-
-/** Files up to this size are read whole at once; larger ones have their signature checked first. */
-const SNIFF_ABOVE = 1 << 20;
-const SNIFF_BYTES = 4096;
-
-async function readPrefix(path: string, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function readSource(path: string, maxPixels: number): Promise<Buffer> {
-  try {
-    // Reading a FIFO or a device would block forever: only regular files are read.
-    const st = await stat(path);
-    if (!st.isFile() && !st.isDirectory()) {
-      throw new ImageInputError('NOT_A_FILE', 'not a regular file (a FIFO, socket or device)');
-    }
-    if (st.isFile() && st.size > SNIFF_ABOVE) {
-      // A large file that does not start like an image is refused from its first bytes (with the
-      // same reason a full read would give), not read whole into memory first.
-      const head = await readPrefix(path, SNIFF_BYTES);
-      if (!hasDecodableSignature(head)) {
-        await readHeader(head, maxPixels).catch((err: unknown) => {
-          // A format cut short by the prefix (an SVG, say) is judged on the whole file below.
-          if (err instanceof ImageInputError && err.code !== 'CORRUPT') throw err;
-        });
-      }
-    }
-    return await readFile(path);
-  } catch (err) {
-    if (err instanceof ImageInputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_FS_FILE_TOO_LARGE') {
-      throw new ImageInputError('UNREADABLE', 'file too large to read (2 GiB or more)');
-    }
-    if (code === 'ELOOP') {
-      throw new ImageInputError('UNREADABLE', 'symbolic link loop', 'fix or remove the link');
-    }
-    if (code === 'EISDIR') {
-      throw new ImageInputError('NOT_A_FILE', 'is a folder, not an image file');
-    }
-    if (code === 'ENOENT') {
-      throw new ImageInputError('UNREADABLE', 'file not found', 'check the path');
-    }
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new ImageInputError('UNREADABLE', 'permission denied', 'check the file permissions');
-    }
-    throw err;
-  }
+/** ETags as servers send them, quotes and all; the sidecar keeps them bare. */
+function bareEtag(etag: string | undefined): string | undefined {
+  return etag?.replace(/^W\//, '').replace(/"/g, '');
 }
 
 /** WebCrypto hashes on libuv's pool: a 20 MB file must not stall the event loop. */
@@ -159,16 +99,48 @@ async function sha256Hex(buf: Buffer): Promise<string> {
   return Buffer.from(await webcrypto.subtle.digest('SHA-256', buf)).toString('hex');
 }
 
+/**
+ * An object's outputs are current when its sidecar records the same ETag and size: a listing or
+ * a HEAD decides, and the source is not downloaded.
+ */
+async function currentByEtag(
+  task: ImageTask,
+  storage: Storage,
+  sidecarPath: string,
+  options: string,
+): Promise<Sidecar | undefined> {
+  if (!isObjectUrl(task.input)) return undefined;
+  const known = task.source ?? (await storage.statSource(task.input));
+  const etag = bareEtag(known.etag);
+  if (etag === undefined) return undefined;
+  return readCurrentSidecar(
+    storage,
+    sidecarPath,
+    task.outDir,
+    (s) => s.etag === etag && s.bytes === known.bytes,
+    options,
+  );
+}
+
 /** Whether a run would skip this task: its sidecar records the same source and options. */
-export async function isUpToDate(task: ImageTask): Promise<boolean> {
+export async function isUpToDate(task: ImageTask, storage: Storage = localOnly): Promise<boolean> {
   if (task.force) return false;
-  const buf = await readFile(task.input).catch(() => undefined);
-  if (!buf) return false;
-  const sidecarPath = insideOut(task.outDir, `${task.outputStem}.json`);
+  const sidecarPath = locate(task.outDir, `${task.outputStem}.json`);
   const options = optionsHash(task.ops, task.options);
+  if (isObjectUrl(task.input)) {
+    return (await currentByEtag(task, storage, sidecarPath, options)) !== undefined;
+  }
+  const read = await storage.readSource(task.input, async () => {}).catch(() => undefined);
+  if (!read) return false;
+  const sha256 = await sha256Hex(read.data);
   return (
-    (await readCurrentSidecar(sidecarPath, task.outDir, await sha256Hex(buf), options)) !==
-    undefined
+    (await readCurrentSidecar(
+      storage,
+      sidecarPath,
+      task.outDir,
+      (s) => s.sha256 === sha256,
+      options,
+    )) !== undefined
   );
 }
 
@@ -178,18 +150,32 @@ export async function isUpToDate(task: ImageTask): Promise<boolean> {
  */
 export async function processImage(task: ImageTask, ctx: PipelineContext): Promise<ProcessResult> {
   const t0 = performance.now();
+  const storage = ctx.storage ?? localOnly;
   checkNameLength(task.outputStem);
-  const sidecarRel = `${task.outputStem}.json`;
-  const sidecarPath = insideOut(task.outDir, sidecarRel);
+  const sidecarPath = locate(task.outDir, `${task.outputStem}.json`);
   const outputRel = (name: ImageOutputName) => `${task.outputStem}_${name}.webp`;
-
-  const buf = await readSource(task.input, task.maxPixels);
-  const sha256 = await sha256Hex(buf);
   const options = optionsHash(task.ops, task.options);
+
+  if (!task.force) {
+    const current = await currentByEtag(task, storage, sidecarPath, options);
+    if (current) return { status: 'skipped', sidecar: current, sidecarPath };
+  }
+  const { data: buf, info: read } = await storage.readSource(
+    task.input,
+    headCheck(task.maxPixels),
+    task.source,
+  );
+  const sha256 = await sha256Hex(buf);
   const tRead = performance.now();
 
   if (!task.force) {
-    const current = await readCurrentSidecar(sidecarPath, task.outDir, sha256, options);
+    const current = await readCurrentSidecar(
+      storage,
+      sidecarPath,
+      task.outDir,
+      (s) => s.sha256 === sha256,
+      options,
+    );
     if (current) return { status: 'skipped', sidecar: current, sidecarPath };
   }
 
@@ -232,14 +218,15 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
   const tEncode = performance.now();
 
   const outputs: Sidecar['outputs'] = {};
-  // Every output and the sidecar share one folder: create it once.
-  await mkdir(task.outDir, { recursive: true });
-  await checkRealFolder(task.outDir, dirname(sidecarPath));
-  await mkdir(dirname(sidecarPath), { recursive: true });
-  await Promise.all(
+  // Every output and the sidecar share one folder: prepare it once.
+  await storage.prepareFolder(task.outDir, posix.dirname(sidecarPath));
+  const written: string[] = [];
+  const wrote = await Promise.allSettled(
     encoded.map(async ({ name, image, webp }) => {
       const rel = outputRel(name);
-      await writeAtomic(insideOut(task.outDir, rel), webp, { ensureDir: false });
+      const location = locate(task.outDir, rel);
+      await storage.write(location, webp, 'image/webp');
+      written.push(location);
       const record: OutputRecord = {
         path: rel,
         width: image.width,
@@ -249,11 +236,18 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
       outputs[name] = record;
     }),
   );
+  const failed = wrote.find((r) => r.status === 'rejected');
+  if (failed) {
+    // An image that fails leaves none of its new outputs behind.
+    await Promise.all(written.map((l) => storage.remove(l).catch(() => undefined)));
+    throw failed.reason;
+  }
   const sidecar: Sidecar = {
     version: 1,
     source: {
       path: task.sourceLabel,
       sha256,
+      ...(isObjectUrl(task.input) && read.etag ? { etag: bareEtag(read.etag) } : {}),
       bytes: buf.length,
       format: info.format,
       width: info.width,
@@ -275,7 +269,12 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
     backend: images.backend ?? ctx.backend.name,
     options,
   };
-  await writeAtomic(sidecarPath, serializeSidecar(sidecar), { ensureDir: false });
+  try {
+    await storage.write(sidecarPath, serializeSidecar(sidecar), 'application/json');
+  } catch (err) {
+    await Promise.all(written.map((l) => storage.remove(l).catch(() => undefined)));
+    throw err;
+  }
   const tEnd = performance.now();
 
   const timings: StageTimings = {
@@ -286,5 +285,5 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
     writeMs: tEnd - tEncode,
     totalMs: tEnd - t0,
   };
-  return { status: 'processed', sidecar, sidecarPath: join(task.outDir, sidecarRel), timings };
+  return { status: 'processed', sidecar, sidecarPath, timings };
 }

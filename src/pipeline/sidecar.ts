@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { locate, type Storage } from '../storage/index.js';
 import { VERSION } from '../version.js';
 import { ALL_OPS, type OpName, type OutputOptions, type Sidecar } from './types.js';
 
@@ -27,29 +26,34 @@ export function serializeSidecar(sidecar: Sidecar): string {
 
 /**
  * The sidecar is the completion record: the outputs are current when it records the same source
- * hash and options hash and every output it lists is on disk with its recorded size.
+ * (`matches`: same hash, or for an object the same ETag and size) and options hash, and every
+ * output it lists is in place with its recorded size.
  */
 export async function readCurrentSidecar(
+  storage: Storage,
   sidecarPath: string,
   outDir: string,
-  sha256: string,
+  matches: (source: Sidecar['source']) => boolean,
   options: string,
 ): Promise<Sidecar | undefined> {
   let sidecar: Sidecar;
   try {
-    sidecar = JSON.parse(await readFile(sidecarPath, 'utf8')) as Sidecar;
+    const text = await storage.readText(sidecarPath);
+    if (text === undefined) return undefined;
+    sidecar = JSON.parse(text) as Sidecar;
   } catch {
     return undefined;
   }
-  if (sidecar?.version !== 1 || sidecar.source?.sha256 !== sha256 || sidecar.options !== options) {
-    return undefined;
-  }
+  if (sidecar?.version !== 1 || !sidecar.source || !matches(sidecar.source)) return undefined;
+  if (sidecar.options !== options) return undefined;
   for (const out of Object.values(sidecar.outputs ?? {})) {
+    let location: string;
     try {
-      if ((await stat(join(outDir, out.path))).size !== out.bytes) return undefined;
+      location = locate(outDir, out.path);
     } catch {
       return undefined;
     }
+    if ((await storage.sizeOf(location)) !== out.bytes) return undefined;
   }
   return sidecar;
 }

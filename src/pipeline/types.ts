@@ -1,4 +1,5 @@
 import type { GradientRecord } from '../gradient/index.js';
+import type { SourceInfo } from '../storage/index.js';
 import type { BackendName } from '../types.js';
 
 export const ALL_OPS = ['thumb', 'blur', 'lq', 'gradient'] as const;
@@ -18,11 +19,13 @@ export interface OutputOptions {
 
 /** One image to process: built by the batch planner, the manifest reader and the daemon alike. */
 export interface ImageTask {
-  /** Absolute path of the input file. */
+  /** Absolute path of the input file, or its `s3://bucket/key`. */
   input: string;
+  /** Size and ETag of an object, when a listing already said them: spares a HEAD. */
+  source?: SourceInfo;
   /** How the sidecar names the source (relative to the input root, or the job's input). */
   sourceLabel: string;
-  /** Absolute output root; nothing is written outside it. */
+  /** Absolute output root or `s3://bucket/prefix`; nothing is written outside it. */
   outDir: string;
   /** Output path without suffix, relative to outDir, '/'-separated: `trips/rome` or `42/42`. */
   outputStem: string;
@@ -47,6 +50,8 @@ export interface Sidecar {
   source: {
     path: string;
     sha256: string;
+    /** An object's ETag (unquoted): a re-run compares it and the size, without downloading. */
+    etag?: string;
     bytes: number;
     format: string;
     width: number;

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { ProcessingOptions } from '../config/options.js';
 import { isStrictlyInside } from '../paths.js';
-import { TEMP_MARKER } from '../pipeline/atomic-write.js';
+import { TEMP_MARKER } from '../storage/atomic-write.js';
 import { processImage } from '../pipeline/process-image.js';
 import { DEFAULT_OUT, buildTask, parseJob } from './job.js';
 import type { JobHandler } from './types.js';

@@ -1,0 +1,102 @@
+import { LocalStorage } from './local.js';
+import { isObjectUrl } from './location.js';
+import { ObjectStore, type ObjectStoreSettings } from './s3.js';
+import type { HeadCheck, SourceInfo, Storage } from './storage.js';
+
+export { isObjectUrl, locate, objectUrl, outputRoot, parseObjectUrl } from './location.js';
+export { ObjectStore, type ObjectStoreSettings } from './s3.js';
+export { StorageError } from './s3-errors.js';
+export type { HeadCheck, ListedObject, SourceInfo, Storage } from './storage.js';
+
+/** Objects larger than this have their first bytes checked before they are fetched whole. */
+const CHECK_ABOVE = 1 << 20;
+const HEAD_BYTES = 4096;
+
+/** Objects behind the Storage interface: one PutObject per write is already atomic. */
+class ObjectStorage implements Storage {
+  constructor(private readonly store: ObjectStore) {}
+
+  statSource(url: string): Promise<SourceInfo> {
+    return this.store.stat(url);
+  }
+
+  async readSource(
+    url: string,
+    check: HeadCheck,
+    known?: SourceInfo,
+  ): Promise<{ data: Buffer; info: SourceInfo }> {
+    if (known && known.bytes > CHECK_ABOVE)
+      await check((await this.store.read(url, HEAD_BYTES)).data);
+    return this.store.read(url);
+  }
+
+  readText(url: string): Promise<string | undefined> {
+    return this.store.readText(url);
+  }
+
+  sizeOf(url: string): Promise<number | undefined> {
+    return this.store.sizeOf(url);
+  }
+
+  /** Keys need no folders, and an object store has no links to follow. */
+  async prepareFolder(): Promise<void> {}
+
+  write(url: string, data: Buffer | string, contentType: string): Promise<void> {
+    return this.store.write(url, data, contentType);
+  }
+
+  remove(url: string): Promise<void> {
+    return this.store.remove(url);
+  }
+}
+
+/** Local paths and `s3://` URLs behind one Storage; the AWS SDK loads only when an URL is used. */
+export class Storages implements Storage {
+  private readonly local = new LocalStorage();
+  private store?: ObjectStore;
+  private objectStorage?: ObjectStorage;
+
+  constructor(private readonly settings: ObjectStoreSettings = { forcePathStyle: false }) {}
+
+  /** The object store, for listing prefixes and for `imgproc doctor`. */
+  get objects(): ObjectStore {
+    return (this.store ??= new ObjectStore(this.settings));
+  }
+
+  private at(location: string): Storage {
+    if (!isObjectUrl(location)) return this.local;
+    return (this.objectStorage ??= new ObjectStorage(this.objects));
+  }
+
+  statSource(location: string): Promise<SourceInfo> {
+    return this.at(location).statSource(location);
+  }
+
+  readSource(location: string, check: HeadCheck, known?: SourceInfo) {
+    return this.at(location).readSource(location, check, known);
+  }
+
+  readText(location: string): Promise<string | undefined> {
+    return this.at(location).readText(location);
+  }
+
+  sizeOf(location: string): Promise<number | undefined> {
+    return this.at(location).sizeOf(location);
+  }
+
+  prepareFolder(root: string, folder: string): Promise<void> {
+    return this.at(root).prepareFolder(root, folder);
+  }
+
+  write(location: string, data: Buffer | string, contentType: string): Promise<void> {
+    return this.at(location).write(location, data, contentType);
+  }
+
+  remove(location: string): Promise<void> {
+    return this.at(location).remove(location);
+  }
+
+  close(): void {
+    this.store?.close();
+  }
+}

@@ -1,0 +1,206 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { objectUrl, parseObjectUrl, type ObjectAddress } from './location.js';
+import { describeS3Error } from './s3-errors.js';
+import type { ListedObject, SourceInfo } from './storage.js';
+
+/** How to reach object storage, beyond what the AWS SDK finds itself (env, config files, profiles). */
+export interface ObjectStoreSettings {
+  /** An S3-compatible endpoint (MinIO, Ceph, R2…); else AWS_ENDPOINT_URL(_S3), else AWS. */
+  endpoint?: string;
+  /** `http://host/bucket/key` instead of `http://bucket.host/key`: what most local servers need. */
+  forcePathStyle: boolean;
+  /** Else AWS_REGION / the profile's region, else us-east-1. */
+  region?: string;
+  /** Cache-Control of every object written. */
+  cacheControl?: string;
+}
+
+/** Reached after the SDK's own retries (throttling, 5xx, dropped connections), with backoff. */
+const MAX_ATTEMPTS = 4;
+const CONNECT_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+
+function httpStatus(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/** A 404 about the object, not about its bucket. */
+function isMissingObject(err: unknown): boolean {
+  return httpStatus(err) === 404 && (err as Error).name !== 'NoSuchBucket';
+}
+
+/** The region the SDK would take from the environment or the shared config, if any. */
+async function sdkRegion(): Promise<string | undefined> {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const probe = new S3Client({});
+  try {
+    return await probe.config.region();
+  } catch {
+    return undefined;
+  } finally {
+    probe.destroy();
+  }
+}
+
+/** Objects in S3 or an S3-compatible server through @aws-sdk/client-s3, loaded on first use. */
+export class ObjectStore {
+  private client?: Promise<{ sdk: typeof import('@aws-sdk/client-s3'); client: S3Client }>;
+
+  constructor(readonly settings: ObjectStoreSettings) {}
+
+  /** Where requests go, for messages and `imgproc doctor`. */
+  get endpoint(): string {
+    const env = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
+    return this.settings.endpoint ?? env ?? 'AWS S3';
+  }
+
+  async region(): Promise<string> {
+    return this.settings.region ?? (await sdkRegion()) ?? 'us-east-1';
+  }
+
+  private connect() {
+    this.client ??= (async () => {
+      // The pinned release supports Node 20; its warning is about releases after it.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+      const sdk = await import('@aws-sdk/client-s3');
+      const client = new sdk.S3Client({
+        endpoint: this.settings.endpoint,
+        forcePathStyle: this.settings.forcePathStyle,
+        region: await this.region(),
+        maxAttempts: MAX_ATTEMPTS,
+        // Checksums only where the API requires them: many S3-compatible servers reject the rest.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        requestHandler: {
+          connectionTimeout: CONNECT_TIMEOUT_MS,
+          requestTimeout: REQUEST_TIMEOUT_MS,
+        },
+      });
+      return { sdk, client };
+    })();
+    return this.client;
+  }
+
+  private async fail(err: unknown, at: ObjectAddress): Promise<Error> {
+    let bucketMissing = false;
+    if (httpStatus(err) === 404 && (err as Error).name === 'NotFound') {
+      // A HEAD's 404 has no body: ask whether the bucket itself is there.
+      const { sdk, client } = await this.connect();
+      bucketMissing = await client.send(new sdk.HeadBucketCommand({ Bucket: at.bucket })).then(
+        () => false,
+        (e: unknown) => httpStatus(e) === 404,
+      );
+    }
+    return describeS3Error(err, {
+      location: objectUrl(at),
+      bucket: at.bucket,
+      endpoint: this.endpoint,
+      bucketMissing,
+    });
+  }
+
+  private async run<T>(url: string, request: (at: ObjectAddress) => Promise<T>): Promise<T> {
+    const at = parseObjectUrl(url);
+    try {
+      return await request(at);
+    } catch (err) {
+      throw await this.fail(err, at);
+    }
+  }
+
+  /** Size and ETag from a HEAD: no bytes of the object move. */
+  async stat(url: string): Promise<SourceInfo> {
+    const { sdk, client } = await this.connect();
+    return this.run(url, async ({ bucket, key }) => {
+      const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { bytes: head.ContentLength ?? 0, etag: head.ETag };
+    });
+  }
+
+  /** An object's bytes (or the first `length` of them) and the ETag of what was read. */
+  async read(url: string, length?: number): Promise<{ data: Buffer; info: SourceInfo }> {
+    const { sdk, client } = await this.connect();
+    return this.run(url, async ({ bucket, key }) => {
+      const range = length === undefined ? undefined : `bytes=0-${Math.max(0, length - 1)}`;
+      const got = await client.send(
+        new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: range }),
+      );
+      const data = got.Body ? Buffer.from(await got.Body.transformToByteArray()) : Buffer.alloc(0);
+      return { data, info: { bytes: data.length, etag: got.ETag } };
+    });
+  }
+
+  /** A small object as text, or undefined when it does not exist. */
+  async readText(url: string): Promise<string | undefined> {
+    const { sdk, client } = await this.connect();
+    const at = parseObjectUrl(url);
+    try {
+      const got = await client.send(new sdk.GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
+      return (await got.Body?.transformToString('utf8')) ?? '';
+    } catch (err) {
+      if (isMissingObject(err)) return undefined;
+      throw await this.fail(err, at);
+    }
+  }
+
+  /** An object's size, or undefined when it does not exist. */
+  async sizeOf(url: string): Promise<number | undefined> {
+    const { sdk, client } = await this.connect();
+    const at = parseObjectUrl(url);
+    try {
+      const head = await client.send(new sdk.HeadObjectCommand({ Bucket: at.bucket, Key: at.key }));
+      return head.ContentLength;
+    } catch (err) {
+      if (isMissingObject(err)) return undefined;
+      throw await this.fail(err, at);
+    }
+  }
+
+  /** One PutObject: the object appears whole or not at all. */
+  async write(url: string, data: Buffer | string, contentType: string): Promise<void> {
+    const { sdk, client } = await this.connect();
+    await this.run(url, ({ bucket, key }) =>
+      client.send(
+        new sdk.PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: data,
+          ContentType: contentType,
+          CacheControl: this.settings.cacheControl,
+        }),
+      ),
+    );
+  }
+
+  async remove(url: string): Promise<void> {
+    const { sdk, client } = await this.connect();
+    await this.run(url, ({ bucket, key }) =>
+      client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key })),
+    );
+  }
+
+  /** Every object under `s3://bucket/prefix`, page by page (1,000 keys a request). */
+  async *list(prefixUrl: string): AsyncGenerator<ListedObject> {
+    const { sdk, client } = await this.connect();
+    const at = parseObjectUrl(prefixUrl);
+    try {
+      const pages = sdk.paginateListObjectsV2({ client }, { Bucket: at.bucket, Prefix: at.key });
+      for await (const page of pages) {
+        for (const o of page.Contents ?? []) {
+          if (o.Key === undefined) continue;
+          yield {
+            location: objectUrl({ bucket: at.bucket, key: o.Key }),
+            key: o.Key,
+            info: { bytes: o.Size ?? 0, etag: o.ETag },
+          };
+        }
+      }
+    } catch (err) {
+      throw await this.fail(err, at);
+    }
+  }
+
+  close(): void {
+    void this.client?.then(({ client }) => client.destroy());
+  }
+}
