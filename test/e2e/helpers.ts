@@ -40,6 +40,9 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** The run is killed after this long, so a hang fails the test instead of stalling the suite. */
   timeoutMs?: number;
+  /** Run as this user and group id (the test runner must be root to switch). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface RunResult {
@@ -68,6 +71,7 @@ export function spawnCli(args: string[], opts: RunOptions = {}): SpawnedCli {
     cwd: opts.cwd ?? ROOT,
     env: cleanEnv(opts.env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid ?? opts.uid }),
   });
   let stdout = '';
   let stderr = '';
