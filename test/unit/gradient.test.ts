@@ -79,6 +79,11 @@ describe('colourRoles', () => {
     expect(rolesHex([entry('#204080', 21), entry('#FF0000', 1)]).secondary).toBe('#5870A0');
   });
 
+  it('takes a qualifying colour as secondary however close it is', () => {
+    // ΔE is about 0.4: any entry with enough pixels beats a derived colour.
+    expect(rolesHex([entry('#808080', 100), entry('#818181', 100)]).secondary).toBe('#818181');
+  });
+
   it('chooses black text on a light palette and white on a dark one', () => {
     expect(rolesHex([entry('#F5F0E6', 10), entry('#FFE9A0', 5)]).foreground).toBe('#000000');
     expect(rolesHex([entry('#101828', 10), entry('#3A1F5C', 5)]).foreground).toBe('#FFFFFF');

@@ -86,6 +86,54 @@ describe('medianCut', () => {
     expect(medianCut(data, 3, 3).map(hex)).toEqual(['ff', 'ff00', 'ff0000']);
   });
 
+  it('splits along whichever single channel varies', () => {
+    for (const channel of [0, 1, 2]) {
+      const at = (v: number): Pixel => {
+        const p: [number, number, number] = [50, 50, 50];
+        p[channel] = v;
+        return p;
+      };
+      const data = pixels(3, [at(10), 4], [at(90), 3], [at(170), 2], [at(250), 1]);
+      expect(medianCut(data, 3, 4), `channel ${channel}`).toEqual(
+        [
+          [10, 4],
+          [90, 3],
+          [170, 2],
+          [250, 1],
+        ].map(([v, count]) => {
+          const [r, g, b] = at(v!);
+          return { r, g, b, count };
+        }),
+      );
+    }
+  });
+
+  it('splits the channel with the widest range first', () => {
+    // Red spans 0-40, blue 0-200: a two-colour palette splits blue, keeping red's mean in both.
+    const data = pixels(3, [[0, 0, 0], 1], [[40, 0, 0], 1], [[0, 0, 200], 1], [[40, 0, 200], 1]);
+    expect(medianCut(data, 3, 2)).toEqual([
+      { r: 20, g: 0, b: 0, count: 2 },
+      { r: 20, g: 0, b: 200, count: 2 },
+    ]);
+    const green = pixels(3, [[0, 0, 0], 1], [[0, 40, 0], 1], [[200, 0, 0], 1], [[200, 40, 0], 1]);
+    expect(medianCut(green, 3, 2)).toEqual([
+      { r: 0, g: 20, b: 0, count: 2 },
+      { r: 200, g: 20, b: 0, count: 2 },
+    ]);
+  });
+
+  it('orders equal counts by the whole hex value, blue and green included', () => {
+    const data = pixels(
+      3,
+      [[0, 1, 0], 2],
+      [[0, 0, 16], 2],
+      [[1, 0, 0], 2],
+      [[0, 0, 1], 2],
+      [[0, 16, 0], 2],
+    );
+    expect(medianCut(data, 3, 8).map(hex)).toEqual(['1', '10', '100', '1000', '10000']);
+  });
+
   it('ignores pixels with alpha below 128', () => {
     const data = pixels(
       4,

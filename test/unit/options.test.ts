@@ -4,8 +4,11 @@ import {
   DEFAULT_MAX_PIXELS,
   DEFAULT_OUTPUT_OPTIONS,
   envName,
+  jobOptionOverrides,
   parseEffort,
   parseQuality,
+  pick,
+  resolveOutputOptions,
   resolveProcessingOptions,
 } from '../../src/config/options.js';
 import { UsageError } from '../../src/errors.js';
@@ -233,5 +236,110 @@ describe('resolveProcessingOptions', () => {
     expect(usageError(() => resolveProcessingOptions({ ops: 'foo' }, {})).message).toBe(
       'Expected one of thumb, blur, lq, gradient for ops but received "foo"',
     );
+  });
+});
+
+describe('resolveOutputOptions', () => {
+  it('overrides only what is named, on top of the given base', () => {
+    const base = { ...DEFAULT_OUTPUT_OPTIONS, keepMetadata: true, thumbWidth: 99 };
+    expect(resolveOutputOptions({}, base, {})).toEqual(base);
+    expect(resolveOutputOptions({ keepMetadata: false, paletteSize: '12' }, base, {})).toEqual({
+      ...base,
+      keepMetadata: false,
+      paletteSize: 12,
+    });
+    expect(
+      resolveOutputOptions({ keepMetadata: 'on' }, DEFAULT_OUTPUT_OPTIONS, {}).keepMetadata,
+    ).toBe(true);
+  });
+
+  it('refuses a palette size above 32 and a thumbnail wider than 16383', () => {
+    expect(
+      resolveOutputOptions({ paletteSize: '32' }, DEFAULT_OUTPUT_OPTIONS, {}).paletteSize,
+    ).toBe(32);
+    expect(
+      usageError(() => resolveOutputOptions({ paletteSize: '33' }, DEFAULT_OUTPUT_OPTIONS, {}))
+        .message,
+    ).toBe('Expected an integer between 1 and 32 for palette-size but received "33"');
+    expect(
+      resolveOutputOptions({ thumbWidth: '16383' }, DEFAULT_OUTPUT_OPTIONS, {}).thumbWidth,
+    ).toBe(16383);
+    expect(
+      usageError(() => resolveOutputOptions({ blurSigma: '100.5' }, DEFAULT_OUTPUT_OPTIONS, {}))
+        .message,
+    ).toBe('Expected a number between 0.3 and 100 for blur-sigma but received "100.5"');
+  });
+});
+
+describe('pick', () => {
+  it('takes the flag, else IMGPROC_<NAME>, else nothing', () => {
+    const env = { IMGPROC_THUMB_WIDTH: '100' };
+    expect(pick({ thumbWidth: '50' }, 'thumbWidth', env)).toBe('50');
+    expect(pick({ force: false }, 'force', { IMGPROC_FORCE: '1' })).toBe(false);
+    expect(pick({}, 'thumbWidth', env)).toBe('100');
+    expect(pick({}, 'quality', env)).toBeUndefined();
+  });
+});
+
+describe('resolveProcessingOptions, messages of the boolean and device flags', () => {
+  it('names the flag a bad value came from', () => {
+    expect(usageError(() => resolveProcessingOptions({}, { IMGPROC_CPU: 'maybe' })).message).toBe(
+      'Expected one of true, false, 1, 0 for cpu but received "maybe"',
+    );
+    expect(usageError(() => resolveProcessingOptions({}, { IMGPROC_FORCE: 'maybe' })).message).toBe(
+      'Expected one of true, false, 1, 0 for force but received "maybe"',
+    );
+    expect(usageError(() => resolveProcessingOptions({ gpu: '65' }, {})).message).toBe(
+      'Expected an integer between 0 and 64 for gpu but received "65"',
+    );
+    expect(usageError(() => resolveProcessingOptions({ concurrency: '257' }, {})).message).toBe(
+      'Expected an integer between 1 and 256 for concurrency but received "257"',
+    );
+    expect(usageError(() => resolveProcessingOptions({ gpuTimeout: '3601' }, {})).message).toBe(
+      'Expected a number greater than 0 and at most 3600 for gpu-timeout (seconds) but received "3601"',
+    );
+  });
+
+  it('takes the ends of each range', () => {
+    const o = resolveProcessingOptions({ gpu: '64', concurrency: '256', gpuTimeout: '3600' }, {});
+    expect([o.gpu, o.concurrency, o.gpuTimeoutMs]).toEqual([64, 256, 3_600_000]);
+    expect(resolveProcessingOptions({ gpuTimeout: '0.0015' }, {}).gpuTimeoutMs).toBe(2);
+  });
+});
+
+describe('jobOptionOverrides', () => {
+  it("turns a job's options object into the same raw values a flag gives", () => {
+    expect(
+      jobOptionOverrides({
+        thumbWidth: 320,
+        blurSigma: '2.5',
+        quality: { thumb: 85, lq: 40 },
+        effort: 3,
+        keepMetadata: true,
+      }),
+    ).toEqual({
+      thumbWidth: '320',
+      blurSigma: '2.5',
+      quality: 'thumb=85,lq=40',
+      effort: '3',
+      keepMetadata: true,
+    });
+    expect(jobOptionOverrides({})).toEqual({});
+  });
+
+  it('refuses anything but an object of known options with simple values', () => {
+    for (const options of [null, [], 'thumbWidth=3', 7]) {
+      expect(usageError(() => jobOptionOverrides(options)).message).toBe(
+        '"options" must be an object like {"thumbWidth": 320}',
+      );
+    }
+    expect(usageError(() => jobOptionOverrides({ sharpen: 1 })).message).toBe(
+      'unknown option "sharpen"; valid options are thumbWidth, blurSigma, lqScale, quality, effort, paletteSize, keepMetadata',
+    );
+    for (const value of [null, [1], { a: 1 }]) {
+      expect(usageError(() => jobOptionOverrides({ thumbWidth: value })).message).toBe(
+        'option "thumbWidth" must be a number, a string or a boolean',
+      );
+    }
   });
 });

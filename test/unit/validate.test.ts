@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  didYouMean,
   parseBoolean,
   parseChoice,
   parseInteger,
@@ -86,6 +87,15 @@ describe('parseNumber', () => {
     }
   });
 
+  it('refuses a blank value even where 0 is allowed', () => {
+    for (const value of ['', '   ']) {
+      expect(
+        refusal(() => parseNumber('f', value, 0, 1)),
+        JSON.stringify(value),
+      ).toBe(`Expected a number between 0 and 1 for f but received "${value}"`);
+    }
+  });
+
   it('with minExclusive, refuses the minimum itself and says so', () => {
     expect(parseNumber('f', '0.01', 0, 1, { minExclusive: true })).toBe(0.01);
     expect(parseNumber('f', '1', 0, 1, { minExclusive: true })).toBe(1);
@@ -135,5 +145,31 @@ describe('parseBoolean', () => {
     expect(refusal(() => parseBoolean('force', 'maybe'))).toBe(
       'Expected one of true, false, 1, 0 for force but received "maybe"',
     );
+  });
+});
+
+describe('didYouMean', () => {
+  const keys = ['input', 'id', 'ops', 'options', 'out'];
+
+  it('suggests the closest choice, ignoring case, in its own spelling', () => {
+    expect(didYouMean('opts', keys)).toBe('ops');
+    expect(didYouMean('imput', keys)).toBe('input');
+    expect(didYouMean('OPTIONS', keys)).toBe('options');
+    expect(didYouMean('thumbwidth', ['thumbWidth', 'blurSigma'])).toBe('thumbWidth');
+  });
+
+  it('suggests nothing when more than a third of the letters would change', () => {
+    // "format" is three edits from "force"; six letters allow two.
+    expect(didYouMean('format', ['force'])).toBeUndefined();
+    expect(didYouMean('forcex', ['force'])).toBe('force');
+    expect(didYouMean('fxrcex', ['force'])).toBe('force');
+    expect(didYouMean('fxrxex', ['force'])).toBeUndefined();
+    expect(didYouMean('priority', keys)).toBeUndefined();
+    expect(didYouMean('xd', keys)).toBeUndefined();
+  });
+
+  it('suggests nothing for an empty value or no choices', () => {
+    expect(didYouMean('', keys)).toBeUndefined();
+    expect(didYouMean('ops', [])).toBeUndefined();
   });
 });

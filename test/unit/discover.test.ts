@@ -1,0 +1,145 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { discoverInputs, imageExtensions } from '../../src/plan/discover.js';
+
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'imgproc-discover-')));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Files are never decoded here: discovery goes by name, so any bytes will do. */
+function touch(...paths: string[]): void {
+  for (const p of paths) {
+    mkdirSync(dirname(join(root, p)), { recursive: true });
+    writeFileSync(join(root, p), 'x');
+  }
+}
+
+const photos = join(root, 'photos');
+touch(
+  'photos/a.jpg',
+  'photos/b.JPEG',
+  'photos/c.png',
+  'photos/d.webp',
+  'photos/e.gif',
+  'photos/f.avif',
+  'photos/g.tif',
+  'photos/h.TIFF',
+  'photos/notes.txt',
+  'photos/logo.svg',
+  'photos/.hidden.jpg',
+  'photos/.cache/x.jpg',
+  'photos/trips/rome.jpg',
+  'photos/trips/deep/er/x.png',
+  'photos/out/old.jpg',
+  'loose/file.bmp',
+  'loose/pic.jpg',
+  'globbed/one.jpg',
+  'globbed/two.png',
+  'globbed/sub/three.jpg',
+  'globbed/folder.jpg/inner.png',
+);
+mkdirSync(join(root, 'globbed', 'album'));
+mkdirSync(join(root, 'empty'));
+
+const rels = (r: Awaited<ReturnType<typeof discoverInputs>>) => r.inputs.map((i) => i.relPath);
+
+describe('imageExtensions', () => {
+  it('takes the documented formats, and HEIC only when libvips decodes HEVC', () => {
+    const base = ['jpg', 'jpeg', 'png', 'webp', 'gif', 'avif', 'tif', 'tiff'];
+    const heif = (sharp.versions as Record<string, string | undefined>).de265 !== undefined;
+    expect(imageExtensions()).toEqual(heif ? [...base, 'heic', 'heif'] : base);
+  });
+});
+
+describe('discoverInputs', () => {
+  it('walks a folder recursively: every image extension in any case, nothing hidden, no SVG', async () => {
+    const r = await discoverInputs(['photos'], root);
+    expect(r.problems).toEqual([]);
+    expect(rels(r)).toEqual([
+      'a.jpg',
+      'b.JPEG',
+      'c.png',
+      'd.webp',
+      'e.gif',
+      'f.avif',
+      'g.tif',
+      'h.TIFF',
+      'out/old.jpg',
+      'trips/deep/er/x.png',
+      'trips/rome.jpg',
+    ]);
+    expect(r.inputs[0]).toEqual({ path: join(photos, 'a.jpg'), relPath: 'a.jpg' });
+  });
+
+  it('leaves the output folder out of the walk when it lies inside an input folder', async () => {
+    const r = await discoverInputs([photos], '/', join(photos, 'out'));
+    expect(rels(r)).not.toContain('out/old.jpg');
+    expect(rels(r)).toHaveLength(10);
+    // An output folder elsewhere changes nothing.
+    expect(rels(await discoverInputs([photos], '/', join(root, 'empty')))).toHaveLength(11);
+  });
+
+  it('takes an explicit file whatever its extension, named by its base name', async () => {
+    const r = await discoverInputs(['loose/file.bmp', join(root, 'photos/trips/rome.jpg')], root);
+    expect(r.inputs).toEqual([
+      { path: join(root, 'loose', 'file.bmp'), relPath: 'file.bmp' },
+      { path: join(photos, 'trips', 'rome.jpg'), relPath: 'rome.jpg' },
+    ]);
+    expect(r.problems).toEqual([]);
+  });
+
+  it('expands a glob below its fixed prefix; folders it matches only when named like an image', async () => {
+    const r = await discoverInputs(['globbed/**/*'], root);
+    expect(rels(r)).toEqual([
+      'folder.jpg',
+      'folder.jpg/inner.png',
+      'one.jpg',
+      'sub/three.jpg',
+      'two.png',
+    ]);
+    expect(rels(await discoverInputs([join(root, 'globbed', '*.jpg')], '/'))).toEqual([
+      'folder.jpg',
+      'one.jpg',
+    ]);
+  });
+
+  it('says which arguments match nothing, and goes on with the others', async () => {
+    const r = await discoverInputs(['nope.jpg', 'globbed/*.heic', 'loose/pic.jpg', 'empty'], root);
+    expect(rels(r)).toEqual(['pic.jpg']);
+    expect(r.problems).toEqual([
+      { input: 'nope.jpg', reason: 'no such file or folder' },
+      { input: 'globbed/*.heic', reason: 'no file matches this pattern' },
+    ]);
+  });
+
+  it('takes each real file once, under its shallowest path, in path order', async () => {
+    const r = await discoverInputs(['photos/trips', 'photos', 'photos/trips/rome.jpg'], root);
+    expect(r.inputs.filter((i) => i.path.endsWith('rome.jpg')).map((i) => i.path)).toEqual([
+      join(photos, 'trips', 'rome.jpg'),
+    ]);
+    expect(r.inputs).toHaveLength(11);
+    const paths = r.inputs.map((i) => i.path);
+    expect(paths).toEqual([...paths].sort());
+  });
+
+  it('follows symbolic links, and a link loop yields each file once', async () => {
+    touch('linked/real/p.png');
+    symlinkSync(join(root, 'linked', 'real'), join(root, 'linked', 'alias'));
+    symlinkSync(join(root, 'linked'), join(root, 'linked', 'real', 'loop'));
+    const r = await discoverInputs(['linked'], root);
+    expect(rels(r)).toEqual(['alias/p.png']);
+    // Found twice, the file keeps the name of its shallowest path.
+    touch('shallow/a/b/x.png');
+    symlinkSync(join(root, 'shallow', 'a', 'b', 'x.png'), join(root, 'shallow', 'top.png'));
+    expect(rels(await discoverInputs(['shallow'], root))).toEqual(['top.png']);
+  });
+
+  it('leaves out what a link leads into the output folder from elsewhere', async () => {
+    touch('walked/mine.jpg', 'walked/out/made.jpg');
+    symlinkSync(join(root, 'walked', 'out'), join(root, 'walked', 'to-out'));
+    const r = await discoverInputs(['walked'], root, join(root, 'walked', 'out'));
+    expect(rels(r)).toEqual(['mine.jpg']);
+  });
+});
