@@ -5,7 +5,8 @@
 -- Returns the number of jobs handed back.
 local n = 0
 if #ARGV == 0 then
-  while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'RIGHT') do n = n + 1 end
+  -- Newest first onto the taking end, so that the oldest is taken again first.
+  while redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') do n = n + 1 end
   return n
 end
 for _, raw in ipairs(ARGV) do

@@ -10,7 +10,8 @@ if ARGV[3] ~= '1' and redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local cap = tonumber(ARGV[1])
 local requeued, dead = 0, 0
 while true do
-  local raw = redis.call('RPOP', KEYS[1])
+  -- Newest first onto the taking end, so that the oldest is taken again first.
+  local raw = redis.call('LPOP', KEYS[1])
   if not raw then break end
   local h = redis.sha1hex(raw)
   local n = redis.call('HINCRBY', KEYS[6], h, 1)
