@@ -15,7 +15,9 @@ export type InputErrorCode =
   | 'NOT_A_FILE'
   | 'UNSAFE_PATH'
   | 'NAME_TOO_LONG'
-  | 'BAD_JOB';
+  | 'BAD_JOB'
+  | 'ID_CONFLICT'
+  | 'OUTPUT_CONFLICT';
 
 /**
  * An input that can never be processed as it is: retrying will not help.

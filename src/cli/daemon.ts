@@ -1,8 +1,10 @@
 import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { resolveDaemonConfig, type DaemonConfig } from '../config/daemon.js';
 import type { ProcessingOptions, RawOptions } from '../config/options.js';
-import { FatalError } from '../errors.js';
+import { FatalError, UsageError } from '../errors.js';
+import { isInside, realInside } from '../paths.js';
 import { createLogger, type Logger } from '../queue/logger.js';
 import { addConnectionOptions } from './queue.js';
 
@@ -31,7 +33,19 @@ export function addDaemonOptions(cmd: Command): Command {
       'daemon: keep at most this many results in the done list (default: 10000)',
     )
     .option('--log-format <format>', 'daemon: human or json (default: human)')
+    .option(
+      '--output-roots <dirs>',
+      'daemon: comma-separated folders in --data-dir that jobs may write under; the first is the default (default: processed)',
+    )
+    .option(
+      '--status-ttl <seconds>',
+      "daemon: keep each job's status key this long after its last change (default: 604800, a week)",
+    )
     .option('--metrics-port <port>', 'daemon: serve Prometheus /metrics and /health on this port')
+    .option(
+      '--metrics-host <host>',
+      'daemon: address the metrics server binds (default: 127.0.0.1)',
+    )
     .addOption(hidden('--heartbeat-interval <seconds>', 'heartbeat period (default: 5)'))
     .addOption(hidden('--heartbeat-ttl <seconds>', 'heartbeat expiry (default: 3 × interval)'))
     .addOption(
@@ -43,6 +57,22 @@ export function addDaemonOptions(cmd: Command): Command {
     .addOption(hidden('--retry-delay <seconds>', 'first retry backoff (default: 2)'))
     .addOption(hidden('--block-timeout <seconds>', 'BLMOVE timeout on an empty queue (default: 5)'))
     .addOption(hidden('--test-job-delay <ms>', 'hold every job this long (tests only)'));
+}
+
+/** The output roots as absolute paths; each must lie inside the data folder, links followed. */
+async function resolveOutputRoots(dataDir: string, given: string[]): Promise<string[]> {
+  if (given.length === 0) throw new UsageError('--output-roots needs at least one folder');
+  const roots: string[] = [];
+  for (const root of given) {
+    const abs = resolve(dataDir, root);
+    if (!isInside(dataDir, abs) || !(await realInside(dataDir, abs))) {
+      throw new UsageError(
+        `--output-roots: ${root} is outside the data folder ${dataDir}: outputs stay inside --data-dir`,
+      );
+    }
+    roots.push(abs);
+  }
+  return roots;
 }
 
 /**
@@ -98,6 +128,7 @@ async function startDaemon(
   const dataDir = await realpath(cfg.dataDir).catch(() => {
     throw new FatalError(`--data-dir ${cfg.dataDir} does not exist`);
   });
+  const outputRoots = await resolveOutputRoots(dataDir, cfg.outputRoots);
   const early = () => {
     const sig = stopSignal();
     if (sig) log.info(`${sig}: stopping before the worker started`);
@@ -118,6 +149,7 @@ async function startDaemon(
   (await import('./sharp-tuning.js')).tuneSharp(processing.concurrency);
   const { handler, onAbandon } = imageJobHandler({
     dataDir,
+    outputRoots,
     processing,
     backend,
     delayMs: cfg.testJobDelayMs,
@@ -152,6 +184,7 @@ async function startDaemon(
     reapIntervalMs: cfg.reapIntervalMs,
     shutdownTimeoutMs: cfg.shutdownTimeoutMs,
     blockTimeoutS: cfg.blockTimeoutS,
+    statusTtlMs: cfg.statusTtlMs,
   });
   ref.worker = worker;
 
@@ -166,11 +199,13 @@ async function startDaemon(
           workerId: () => worker.id,
         },
         cfg.metricsPort,
+        cfg.metricsHost,
       );
       const addr = server.address();
-      log.info(
-        `metrics on :${typeof addr === 'object' && addr ? addr.port : cfg.metricsPort}/metrics`,
-      );
+      const bound = typeof addr === 'object' && addr ? addr : undefined;
+      const host = bound?.address ?? cfg.metricsHost;
+      const port = bound?.port ?? cfg.metricsPort;
+      log.info(`metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`);
     }
     if (stopSignal() === undefined) await Promise.race([worker.start(), stopRequested]);
     const sig = await stopRequested;

@@ -93,7 +93,7 @@ export function registerEnqueueCommand(program: Command): void {
       const job = isObject ? { ...extra, ...(item.value as object) } : item.value;
       try {
         const entry = jobEntry.parseJobEntry(job, jobEntry.QUEUE_JOB_KEYS);
-        const id = entry.id ?? deriveJobId(entry.input);
+        const id = entry.id ?? deriveJobId(job as Record<string, unknown>);
         raws.push(JSON.stringify({ ...(job as object), id, input: entry.input }));
         ids.push(id);
       } catch (err) {

@@ -9,10 +9,17 @@ export function daemonRequested(raw: RawOptions, env: NodeJS.ProcessEnv = proces
   return typeof v === 'string' ? parseBoolean('daemon', v) : v === true;
 }
 
-function seconds(raw: RawOptions, key: string, flag: string, def: number, min = 0.001): number {
+function seconds(
+  raw: RawOptions,
+  key: string,
+  flag: string,
+  def: number,
+  min = 0.001,
+  max = 86_400,
+): number {
   const v = pick(raw, key);
   if (v === undefined || v === true) return def;
-  return Math.round(parseNumber(flag, String(v), min, 86_400) * 1000);
+  return Math.round(parseNumber(flag, String(v), min, max) * 1000);
 }
 
 function integer(
@@ -39,6 +46,10 @@ export interface DaemonConfig {
   doneCap: number;
   logFormat: 'human' | 'json';
   metricsPort?: number;
+  metricsHost: string;
+  /** As given, relative to dataDir; checked against the real data folder at start. */
+  outputRoots: string[];
+  statusTtlMs: number;
   heartbeatIntervalMs: number;
   heartbeatTtlMs: number;
   reapIntervalMs: number;
@@ -74,6 +85,12 @@ export function resolveDaemonConfig(raw: RawOptions): DaemonConfig {
       metricsPort === undefined
         ? undefined
         : parseInteger('metrics-port', String(metricsPort), 0, 65535),
+    metricsHost: str('metricsHost') ?? '127.0.0.1',
+    outputRoots: (str('outputRoots') ?? 'processed')
+      .split(',')
+      .map((r) => r.trim())
+      .filter((r) => r !== ''),
+    statusTtlMs: seconds(raw, 'statusTtl', 'status-ttl', 7 * 86_400_000, 1, 366 * 86_400),
     heartbeatIntervalMs,
     heartbeatTtlMs: seconds(raw, 'heartbeatTtl', 'heartbeat-ttl', heartbeatIntervalMs * 3),
     reapIntervalMs: seconds(raw, 'reapInterval', 'reap-interval', heartbeatIntervalMs),

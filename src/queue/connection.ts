@@ -26,6 +26,19 @@ function checkUrl(url: string): void {
   }
 }
 
+/** Redis refused the credentials (wrong password, no password, a user without rights). */
+export function isAuthFailure(err: unknown): boolean {
+  return /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(errorMessage(err));
+}
+
+/** The one message for refused credentials: it names authentication, not reachability. */
+export function authFailure(url: string, err: unknown): FatalError {
+  return new FatalError(
+    `Redis at ${describeRedisUrl(url)} refused the credentials: ${errorMessage(err)} ` +
+      'Check the user and password in --redis (or IMGPROC_REDIS).',
+  );
+}
+
 /** Capped exponential backoff with jitter, so a fleet does not reconnect in lock step. */
 export function reconnectDelay(attempt: number, capMs = 5000): number {
   const base = Math.min(capMs, 100 * 2 ** Math.min(attempt, 10));
@@ -74,10 +87,19 @@ export async function clientConnection(url: string, timeoutMs = 3000): Promise<R
     await redis.connect();
   } catch (err) {
     redis.disconnect();
+    if (isAuthFailure(lastError ?? err)) throw authFailure(url, lastError ?? err);
     throw new FatalError(
       `cannot reach Redis at ${redactUrl(url)}: ${errorMessage(lastError ?? err)}. ` +
         'Check that redis-server runs there and that --redis (or IMGPROC_REDIS) is right.',
     );
   }
+  await redis.ping().catch((err: unknown) => {
+    redis.disconnect();
+    throw isAuthFailure(err) ? authFailure(url, err) : err;
+  });
+  await redis.ping().catch((err: unknown) => {
+    redis.disconnect();
+    throw isAuthFailure(err) ? authFailure(url, err) : err;
+  });
   return redis;
 }

@@ -1,6 +1,8 @@
+import { isUtf8 } from 'node:buffer';
 import type { Redis } from 'ioredis';
-import { errorMessage } from '../errors.js';
-import { jobIdOf } from './job.js';
+import { ImageInputError, errorMessage } from '../errors.js';
+import { jobIdentityOf, notUtf8, type JobIdentity } from './job.js';
+import { jobStatus } from './job-status.js';
 import type { Logger } from './logger.js';
 import { recordFailure, recordSuccess, type OutcomeContext } from './outcomes.js';
 import type { QueueScripts } from './scripts.js';
@@ -12,6 +14,8 @@ export interface FetchLoopContext {
   scripts: QueueScripts;
   handler: JobHandler;
   blockTimeoutS: number;
+  /** How long a job's status key outlives its last change. */
+  statusTtlMs: number;
   /** Jobs being processed, by a sequence number of this daemon. */
   inFlight: Map<number, InFlightJob>;
   nextSequence: () => number;
@@ -70,20 +74,35 @@ async function processJob(
 ): Promise<{ recorded: Promise<void> }> {
   const sequence = ctx.nextSequence();
   const text = raw.toString('utf8');
-  const id = jobIdOf(text) ?? '(unparsed)';
+  const identity = jobIdentityOf(text);
+  const id = identity?.id ?? '(unparsed)';
   const attempt = failures + 1;
   const heldBy = ctx.workerId();
   const started = performance.now();
   ctx.inFlight.set(sequence, { raw, id, heldBy, startedAt: Date.now() });
   ctx.onInFlightChange(1);
-  const log = ctx.log().child({ job: id });
+  const log = ctx.log().child(identity ? { job: id, input: identity.input } : { job: id });
+  // Set once the id is bound to this job: only then does its status key speak for this job.
+  let bound: JobIdentity | undefined;
+  const finished = () => ({
+    raw,
+    heldBy,
+    attempt,
+    durationMs: performance.now() - started,
+    log,
+    job: bound,
+  });
   let record: () => Promise<void>;
   try {
+    if (!isUtf8(raw)) throw notUtf8('the job');
+    if (identity) {
+      await begin(ctx, identity, attempt, heldBy);
+      bound = identity;
+    }
     const result = await ctx.handler(text, { attempt, workerId: heldBy });
-    record = () =>
-      recordSuccess(ctx.outcomes(), finished(raw, heldBy, attempt, started, log), result);
+    record = () => recordSuccess(ctx.outcomes(), finished(), result);
   } catch (err) {
-    record = () => recordFailure(ctx.outcomes(), finished(raw, heldBy, attempt, started, log), err);
+    record = () => recordFailure(ctx.outcomes(), finished(), err);
   }
   const recorded = record()
     .catch((err: unknown) => {
@@ -97,6 +116,20 @@ async function processJob(
   return { recorded };
 }
 
-function finished(raw: Buffer, heldBy: string, attempt: number, started: number, log: Logger) {
-  return { raw, heldBy, attempt, durationMs: performance.now() - started, log };
+/** Marks the job processing; a job whose id is bound to another input fails for good. */
+async function begin(
+  ctx: FetchLoopContext,
+  job: JobIdentity,
+  attempt: number,
+  worker: string,
+): Promise<void> {
+  const status = jobStatus({ ...job, state: 'processing', attempts: attempt, worker });
+  const other = await ctx.scripts.beginJob(job.id, job.input, status, ctx.statusTtlMs);
+  if (other !== undefined) {
+    throw new ImageInputError(
+      'ID_CONFLICT',
+      `id "${job.id}" belongs to another input ("${other}")`,
+      'give each input its own id, or leave "id" out to have one derived from the job',
+    );
+  }
 }

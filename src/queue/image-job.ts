@@ -5,15 +5,18 @@ import type { ProcessingOptions } from '../config/options.js';
 import { isStrictlyInside } from '../paths.js';
 import { TEMP_MARKER } from '../storage/atomic-write.js';
 import { processImage } from '../pipeline/process-image.js';
-import { DEFAULT_OUT, buildTask, parseJob } from './job.js';
+import { buildTask, parseJob } from './job.js';
+import { checkOutputOwnership, openJobInput } from './job-files.js';
 import type { JobHandler } from './types.js';
 
 export interface ImageJobOptions {
   /** Real path of --data-dir. */
   dataDir: string;
+  /** Absolute folders jobs may write under (--output-roots); the first is the default `out`. */
+  outputRoots: readonly string[];
   processing: ProcessingOptions;
   backend: Backend;
-  /** Test knob: hold each job this long before processing (crash and shutdown tests). */
+  /** Test knob: hold each job this long, input opened, before processing it. */
   delayMs?: number;
 }
 
@@ -26,22 +29,30 @@ export function imageJobHandler(opts: ImageJobOptions): {
   handler: JobHandler;
   onAbandon: (raw: string) => Promise<void>;
 } {
+  const { dataDir, outputRoots } = opts;
   const handler: JobHandler = async (raw) => {
     const job = parseJob(raw);
-    const task = await buildTask(job, { dataDir: opts.dataDir, processing: opts.processing });
-    if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
-    const result = await processImage(task, { backend: opts.backend });
-    const outRel = toPosix(relative(opts.dataDir, task.outDir));
-    const inOut = (p: string) => (outRel ? `${outRel}/${p}` : p);
+    const task = await buildTask(job, { dataDir, processing: opts.processing, outputRoots });
+    await checkOutputOwnership(task, dataDir, job.id);
+    const input = await openJobInput(dataDir, task.input, job.input);
+    let result;
+    try {
+      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+      result = await processImage({ ...task, input: input.path }, { backend: opts.backend });
+    } finally {
+      await input.close();
+    }
+    // Paths relative to the job's output root, as in the sidecar; `out` names that root.
     const outputs: Record<string, string> = {};
     for (const [name, rec] of Object.entries(result.sidecar.outputs)) {
-      if (rec) outputs[name] = inOut(rec.path);
+      if (rec) outputs[name] = rec.path;
     }
     return {
       id: job.id,
       input: job.input,
+      out: toPosix(relative(dataDir, task.outDir)) || '.',
       outputs,
-      sidecar: toPosix(relative(opts.dataDir, result.sidecarPath)),
+      sidecar: toPosix(relative(task.outDir, result.sidecarPath)),
       gradient: result.sidecar.gradient ?? null,
       skipped: result.status === 'skipped',
     };
@@ -54,8 +65,9 @@ export function imageJobHandler(opts: ImageJobOptions): {
     } catch {
       return;
     }
-    const dir = resolve(opts.dataDir, job.out ?? DEFAULT_OUT, job.id);
-    if (!isStrictlyInside(opts.dataDir, dir)) return;
+    const outDir = job.out === undefined ? outputRoots[0]! : resolve(dataDir, job.out);
+    const dir = resolve(outDir, job.id);
+    if (!outputRoots.some((root) => isStrictlyInside(root, dir))) return;
     const names = await readdir(dir).catch(() => [] as string[]);
     await Promise.all(
       names.filter((n) => n.includes(TEMP_MARKER)).map((n) => rm(join(dir, n), { force: true })),

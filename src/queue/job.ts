@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { join, posix, relative, resolve } from 'node:path';
 import { resolveOutputOptions, type ProcessingOptions } from '../config/options.js';
 import { ImageInputError, errorMessage } from '../errors.js';
 import type { ImageTask } from '../pipeline/types.js';
@@ -24,9 +24,43 @@ function badJob(message: string): ImageInputError {
   return new ImageInputError('BAD_JOB', message, PRODUCER_HINT);
 }
 
-/** A job without an id is named after its input, so the same input always lands in one place. */
-export function deriveJobId(input: string): string {
-  return 'j' + createHash('sha256').update(input).digest('hex').slice(0, 20);
+/** JSON with every object's keys sorted and no spaces: one text for one value. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * A job without an id is named after everything it asks for (input, ops, options, out), so the
+ * same job always lands in one place and jobs that ask for different work never share one:
+ * `j` + the first 20 hex digits of the SHA-256 of the job's canonical JSON without `id`.
+ */
+export function deriveJobId(job: Record<string, unknown>): string {
+  const { id: _id, ...work } = job;
+  return 'j' + createHash('sha256').update(canonicalJson(work)).digest('hex').slice(0, 20);
+}
+
+/** The form in which two spellings of one input path compare equal (`./a//b.jpg` is `a/b.jpg`). */
+export function inputKey(input: string): string {
+  return posix.normalize(input.split('\\').join('/'));
+}
+
+/** A string holding half of a UTF-16 surrogate pair: no file name can be written that way. */
+function hasLoneSurrogate(s: string): boolean {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+/** Why a path given in a job can never name a file here: it is not UTF-8 text. */
+export function notUtf8(what: string): ImageInputError {
+  return badJob(
+    `${what} is not valid UTF-8: file names in a job must be UTF-8 JSON strings (rename the file to a UTF-8 name)`,
+  );
 }
 
 /** Parses and checks a raw job; throws a permanent BAD_JOB error for anything malformed. */
@@ -43,13 +77,22 @@ export function parseJob(raw: string): QueueJob {
   } catch (err) {
     throw badJob(errorMessage(err));
   }
-  return { ...entry, id: entry.id ?? deriveJobId(entry.input) };
+  if (hasLoneSurrogate(entry.input)) throw notUtf8('"input"');
+  if (entry.out !== undefined && hasLoneSurrogate(entry.out)) throw notUtf8('"out"');
+  return { ...entry, id: entry.id ?? deriveJobId(value as Record<string, unknown>) };
 }
 
-/** Best effort, for log lines and dead letters of jobs that do not parse. */
-export function jobIdOf(raw: string): string | undefined {
+/** A job's id and its input as the job names it. */
+export interface JobIdentity {
+  id: string;
+  input: string;
+}
+
+/** Best effort, for log lines and job status; undefined for a job that does not parse. */
+export function jobIdentityOf(raw: string): JobIdentity | undefined {
   try {
-    return parseJob(raw).id;
+    const { id, input } = parseJob(raw);
+    return { id, input: inputKey(input) };
   } catch {
     return undefined;
   }
@@ -74,6 +117,38 @@ export interface TaskContext {
   /** Real path of --data-dir. */
   dataDir: string;
   processing: ProcessingOptions;
+  /** Absolute folders inside the data folder that jobs may write under; the first is the default. */
+  outputRoots?: readonly string[];
+}
+
+/** Where a job's outputs go: its `out`, or the first output root; only under an output root. */
+async function resolveOutDir(job: QueueJob, ctx: TaskContext): Promise<string> {
+  const roots = ctx.outputRoots ?? [join(ctx.dataDir, DEFAULT_OUT)];
+  const outDir = job.out === undefined ? roots[0]! : resolve(ctx.dataDir, job.out);
+  await resolveInside(ctx.dataDir, relative(ctx.dataDir, outDir), 'out');
+  for (const root of roots) {
+    if (isInside(root, outDir) && (await realInside(root, outDir))) return outDir;
+  }
+  const names = roots.map((r) => relative(ctx.dataDir, r) || '.').join(', ');
+  throw new ImageInputError(
+    'UNSAFE_PATH',
+    `out "${job.out}" is not inside an output root (${names})`,
+    'the daemon writes only under its --output-roots',
+  );
+}
+
+/** A job's output folder, or the folder above it, that exists as something else is permanent. */
+async function checkFolders(dataDir: string, dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    const st = await lstat(dir).catch(() => undefined);
+    if (st && !st.isDirectory()) {
+      throw new ImageInputError(
+        'OUTPUT_CONFLICT',
+        `${relative(dataDir, dir)} exists and is not a folder`,
+        'remove it, or give the job another "out" or id',
+      );
+    }
+  }
 }
 
 /** Builds the same ImageTask the batch command builds, from a checked job. */
@@ -90,9 +165,10 @@ export async function buildTask(job: QueueJob, ctx: TaskContext): Promise<ImageT
   const input = await resolveInside(ctx.dataDir, job.input, 'input');
   const st = await lstat(input).catch(() => undefined);
   if (!st) throw new ImageInputError('UNREADABLE', 'file not found', 'check the path');
-  const outDir = await resolveInside(ctx.dataDir, job.out ?? DEFAULT_OUT, 'out');
+  const outDir = await resolveOutDir(job, ctx);
   // A pre-existing <out>/<id> that is a symlink out of the data folder must not be written through.
   await resolveInside(ctx.dataDir, relative(ctx.dataDir, resolve(outDir, job.id)), 'output folder');
+  await checkFolders(ctx.dataDir, [outDir, join(outDir, job.id)]);
   return {
     input,
     sourceLabel: job.input,

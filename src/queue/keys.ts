@@ -26,6 +26,8 @@ export interface QueueKeys {
   workers: string;
   processing(worker: string): string;
   heartbeat(worker: string): string;
+  /** A job's status by id (JSON string with a TTL): state, input, attempts, error, outputs. */
+  status(jobId: string): string;
 }
 
 export const DEFAULT_QUEUE = 'image_jobs';
@@ -59,5 +61,6 @@ export function queueKeys(opts: { prefix?: string; queue?: string } = {}): Queue
     workers: `${stem}_workers`,
     processing: (worker) => `${stem}_processing:${worker}`,
     heartbeat: (worker) => `${stem}_worker:${worker}`,
+    status: (jobId) => `${stem}_job:${jobId}`,
   };
 }

@@ -75,7 +75,7 @@ export async function serveMetrics(
   metrics: DaemonMetrics,
   source: QueueDepthSource,
   port: number,
-  host = '0.0.0.0',
+  host = '127.0.0.1',
 ): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];

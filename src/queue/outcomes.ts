@@ -1,4 +1,6 @@
 import { errorMessage, isPermanent } from '../errors.js';
+import type { JobIdentity } from './job.js';
+import { jobStatus } from './job-status.js';
 import type { Logger } from './logger.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { QueueScripts } from './scripts.js';
@@ -17,6 +19,7 @@ export interface OutcomeContext {
   maxRetries: number;
   retryBaseMs: number;
   doneCap: number;
+  statusTtlMs: number;
   counts: WorkerCounts;
   metrics?: DaemonMetrics;
 }
@@ -28,6 +31,8 @@ export interface FinishedRun {
   attempt: number;
   durationMs: number;
   log: Logger;
+  /** The job's id and input, when its status key is this run's to write. */
+  job?: JobIdentity;
 }
 
 /** Records a result in the done list (once per job: see complete-5.lua). */
@@ -47,6 +52,16 @@ export async function recordSuccess(
     backend: ctx.backend.name,
   });
   const recorded = await ctx.scripts.complete(run.heldBy, run.raw, record, ctx.doneCap);
+  if (recorded && run.job) {
+    const outputs = fields.outputs as Record<string, string> | undefined;
+    const sidecar = typeof fields.sidecar === 'string' ? fields.sidecar : undefined;
+    const status = { ...run.job, state: 'done' as const, attempts: run.attempt, outputs, sidecar };
+    await ctx.scripts.setJobStatus(
+      run.job.id,
+      jobStatus({ ...status, worker: ctx.workerId }),
+      ctx.statusTtlMs,
+    );
+  }
   ctx.counts.jobsDone++;
   ctx.metrics?.done.inc();
   ctx.metrics?.duration.observe({ outcome: 'done' }, run.durationMs / 1000);
@@ -70,7 +85,19 @@ export async function recordFailure(
   const permanent = isPermanent(err);
   if (!permanent && run.attempt <= ctx.maxRetries) {
     const delay = retryDelayMs(run.attempt, ctx.retryBaseMs);
-    await ctx.scripts.scheduleRetry(run.heldBy, run.raw, delay);
+    const moved = await ctx.scripts.scheduleRetry(run.heldBy, run.raw, delay);
+    if (moved && run.job) {
+      const status = jobStatus({
+        ...run.job,
+        state: 'retrying',
+        attempts: run.attempt,
+        worker: ctx.workerId,
+        error: message,
+        code,
+        retryAt: Date.now() + delay,
+      });
+      await ctx.scripts.setJobStatus(run.job.id, status, ctx.statusTtlMs);
+    }
     ctx.counts.jobsRetried++;
     ctx.metrics?.retried.inc();
     run.log.warn(`failed (${message}); retry ${run.attempt} of ${ctx.maxRetries} in ${delay} ms`, {
@@ -78,13 +105,24 @@ export async function recordFailure(
     });
     return;
   }
-  await ctx.scripts.deadLetter(run.heldBy, run.raw, {
+  const moved = await ctx.scripts.deadLetter(run.heldBy, run.raw, {
     error: message,
     code,
     permanent,
     attempts: run.attempt,
     worker: ctx.workerId,
   });
+  if (moved && run.job) {
+    const status = jobStatus({
+      ...run.job,
+      state: 'failed',
+      attempts: run.attempt,
+      worker: ctx.workerId,
+      error: message,
+      code,
+    });
+    await ctx.scripts.setJobStatus(run.job.id, status, ctx.statusTtlMs);
+  }
   ctx.counts.jobsFailed++;
   ctx.metrics?.failed.inc({ code });
   ctx.metrics?.duration.observe({ outcome: 'failed' }, run.durationMs / 1000);

@@ -19,6 +19,7 @@ const SCRIPT_FILES = {
   heartbeat: 'heartbeat-2.lua',
   release: 'release-3.lua',
   retryFailed: 'retry-failed-3.lua',
+  begin: 'begin-1.lua',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;
@@ -248,6 +249,26 @@ export class QueueScripts {
   async handBack(workerId: string, raws: Buffer[] = []): Promise<number> {
     const k = this.keys;
     return Number(await this.call('handback')(k.processing(workerId), k.jobs, ...raws));
+  }
+
+  /**
+   * Marks a job processing and binds its id to its input; returns the other input when the id
+   * is bound to another input already (see begin-1.lua), and then changes nothing.
+   */
+  async beginJob(
+    jobId: string,
+    input: string,
+    status: string,
+    ttlMs: number,
+  ): Promise<string | undefined> {
+    const other = (await this.call('begin')(this.keys.status(jobId), input, status, ttlMs)) as
+      string | null;
+    return other ?? undefined;
+  }
+
+  /** Writes a job's status (retrying, done, failed) with a fresh TTL. */
+  async setJobStatus(jobId: string, status: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.keys.status(jobId), status, 'PX', ttlMs);
   }
 
   /** Moves dead letters back to the queue with fresh attempt counts; returns how many moved. */

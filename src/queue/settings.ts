@@ -30,6 +30,8 @@ export interface WorkerOptions {
   blockTimeoutS?: number;
   /** While Redis stays unreachable, the warning is repeated at most this often. */
   unreachableWarnMs?: number;
+  /** How long a job's status key outlives its last change. */
+  statusTtlMs?: number;
   /** Host part of the worker id (default: this machine's hostname). */
   host?: string;
   metrics?: DaemonMetrics;
@@ -60,6 +62,7 @@ export function resolveWorkerSettings(opts: WorkerOptions): WorkerSettings {
     shutdownTimeoutMs: 30_000,
     blockTimeoutS: 5,
     unreachableWarnMs: 30_000,
+    statusTtlMs: 7 * 24 * 3600 * 1000,
     host: hostname(),
     ...given,
   } as WorkerSettings;

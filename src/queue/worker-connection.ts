@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { describeRedisUrl, workerConnection } from './connection.js';
+import { authFailure, describeRedisUrl, isAuthFailure, workerConnection } from './connection.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -72,6 +72,10 @@ export class WorkerConnection {
       return;
     }
     this.lastUnreachableWarnAt = now;
+    if (this.lastError && isAuthFailure(this.lastError)) {
+      this.log().error(authFailure(this.url, this.lastError).message);
+      return;
+    }
     const why = this.lastError ? ` (${this.lastError})` : '';
     this.log().warn(
       `cannot reach Redis at ${describeRedisUrl(this.url)}${why}; retrying with backoff`,

@@ -1,4 +1,5 @@
 import { errorMessage } from '../errors.js';
+import { authFailure, isAuthFailure } from './connection.js';
 import { collectHeartbeat } from './heartbeat.js';
 import { WorkerIdentity } from './identity.js';
 import type { QueueKeys } from './keys.js';
@@ -111,7 +112,12 @@ export class QueueWorker {
       },
     });
     this.identity = identity;
-    const id = await identity.claim();
+    const id = await identity.claim().catch((err: unknown) => {
+      if (!isAuthFailure(err)) throw err;
+      // Retrying cannot fix a password: stop at once with a line that says so.
+      connection.redis.disconnect();
+      throw authFailure(s.redisUrl, err);
+    });
     this.log = s.log.child({ worker: id });
     await takeOverLeftovers(scripts, id, s.maxCrashes, s.metrics, this.log);
     if (this.stopping) return;
@@ -146,6 +152,7 @@ export class QueueWorker {
       scripts,
       handler: s.handler,
       blockTimeoutS: s.blockTimeoutS,
+      statusTtlMs: s.statusTtlMs,
       inFlight: this.inFlight,
       nextSequence: () => this.nextSequence++,
       blockingClient: () => this.connection!.blockingClient(),
@@ -167,6 +174,7 @@ export class QueueWorker {
       maxRetries: s.maxRetries,
       retryBaseMs: s.retryBaseMs,
       doneCap: s.doneCap,
+      statusTtlMs: s.statusTtlMs,
       counts: this.counts,
       metrics: s.metrics,
     };

@@ -217,12 +217,19 @@ describe.skipIf(!haveRedisServer())('imgproc --daemon (the built CLI against red
     expect(big.worker).toMatch(/_cpu0$/);
     expect(typeof big.durationMs).toBe('number');
     expect(big.gradient.css).toMatch(/^linear-gradient/);
-    expect(big.outputs.thumb).toBe(`processed/${big.id}/${big.id}_thumb.webp`);
-    const meta = await sharp(join(data, big.outputs.thumb)).metadata();
+    // Paths relative to the job's output root, as in the sidecar; `out` names the root.
+    expect(big.out).toBe('processed');
+    expect(big.outputs.thumb).toBe(`${big.id}/${big.id}_thumb.webp`);
+    expect(big.sidecar).toBe(`${big.id}/${big.id}.json`);
+    const sidecar = JSON.parse(
+      readFileSync(join(data, 'processed', big.sidecar as string), 'utf8'),
+    );
+    expect(sidecar.outputs.thumb.path).toBe(big.outputs.thumb);
+    const meta = await sharp(join(data, 'processed', big.outputs.thumb)).metadata();
     expect([meta.format, meta.width]).toEqual(['webp', 256]);
     const w = done.find((r) => r.id === 'w')!;
     expect(Object.keys(w.outputs)).toEqual(['thumb']);
-    expect((await sharp(join(data, w.outputs.thumb)).metadata()).width).toBe(8);
+    expect((await sharp(join(data, 'processed', w.outputs.thumb)).metadata()).width).toBe(8);
 
     const failed: Record<string, JobRecord> = Object.fromEntries(
       (await records(keys.failed)).map((r) => [r.id ?? r.job, r]),

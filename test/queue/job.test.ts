@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveProcessingOptions } from '../../src/config/options.js';
 import { ImageInputError } from '../../src/errors.js';
-import { buildTask, deriveJobId, parseJob } from '../../src/queue/job.js';
+import { buildTask, parseJob } from '../../src/queue/job.js';
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'imgproc-job-')));
 const dataDir = join(root, 'data');
@@ -54,13 +55,50 @@ describe('queue jobs', () => {
     expect(task.options.quality).toEqual({ ...processing.output.quality, thumb: 90 });
   });
 
-  it('names a job without an id after its input, deterministically', () => {
-    // The documented rule: `j` + the first 20 hex digits of the SHA-256 of `input`
-    // (`printf 'uploads/a.png' | sha256sum` starts cb191b81c1deea763ccd).
-    expect(parseJob('{"input":"uploads/a.png"}').id).toBe('jcb191b81c1deea763ccd');
-    expect(deriveJobId('uploads/a.png')).toBe('jcb191b81c1deea763ccd');
-    expect(parseJob('{"input":"a.png"}').id).toBe('j7f071235805fbf58a252');
+  it('names a job without an id after the work it asks for, by the documented rule', () => {
+    // README: `j` + the first 20 hex digits of the SHA-256 of the job's JSON without `id`, keys
+    // sorted, no spaces.
+    const rule = (canonical: string) =>
+      'j' + createHash('sha256').update(canonical).digest('hex').slice(0, 20);
+    // (`printf '{"input":"uploads/a.png"}' | sha256sum` starts 390967ea77d9ef9fc982).
+    expect(parseJob('{"input":"uploads/a.png"}').id).toBe('j390967ea77d9ef9fc982');
+    expect(rule('{"input":"uploads/a.png"}')).toBe('j390967ea77d9ef9fc982');
+    expect(parseJob('{"options":{"thumbWidth":320},"input":"uploads/a.png"}').id).toBe(
+      rule('{"input":"uploads/a.png","options":{"thumbWidth":320}}'),
+    );
+    expect(parseJob('{"ops":["thumb"], "input":"uploads/a.png"}').id).toBe(
+      rule('{"input":"uploads/a.png","ops":["thumb"]}'),
+    );
+    // The same input asking for other work is another job.
+    expect(parseJob('{"input":"uploads/a.png","options":{"thumbWidth":320}}').id).not.toBe(
+      parseJob('{"input":"uploads/a.png"}').id,
+    );
     expect(parseJob('{"id":42,"input":"a.png"}').id).toBe('42');
+  });
+
+  it('refuses a path that is not valid UTF-8 as BAD_JOB, not as a missing file', () => {
+    expect(() => parseJob('{"id":"u","input":"uploads/\\udc80.png"}')).toThrow(/not valid UTF-8/);
+  });
+
+  it('writes only under an output root; an out or <out>/<id> that is a file fails for good', async () => {
+    mkdirSync(join(dataDir, 'processed'), { recursive: true });
+    writeFileSync(join(dataDir, 'processed', 'taken'), 'x');
+    writeFileSync(join(dataDir, 'settings.json'), '{}');
+    expect(await code('{"id":"settings","input":"uploads/a.png","out":"."}')).toBe('UNSAFE_PATH');
+    expect(await code('{"id":"o1","input":"uploads/a.png","out":"uploads"}')).toBe('UNSAFE_PATH');
+    expect(await code('{"id":"o2","input":"uploads/a.png","out":"settings.json"}')).toBe(
+      'UNSAFE_PATH',
+    );
+    expect(await code('{"id":"taken","input":"uploads/a.png"}')).toBe('OUTPUT_CONFLICT');
+    expect(await code('{"id":"o3","input":"uploads/a.png","out":"processed/sub"}')).toBeUndefined();
+    const roots = { ...ctx, outputRoots: [join(dataDir, 'web'), join(dataDir, 'processed')] };
+    const task = await buildTask(parseJob('{"id":"o4","input":"uploads/a.png"}'), roots);
+    expect(task.outDir).toBe(join(dataDir, 'web'));
+    writeFileSync(join(dataDir, 'web-file'), 'x');
+    const fileRoot = { ...ctx, outputRoots: [join(dataDir, 'web-file')] };
+    await expect(
+      buildTask(parseJob('{"id":"o5","input":"uploads/a.png"}'), fileRoot),
+    ).rejects.toMatchObject({ code: 'OUTPUT_CONFLICT' });
   });
 
   it('refuses every path out of the data folder as UNSAFE_PATH', async () => {

@@ -68,14 +68,21 @@ export async function waitFor<T>(
   }
 }
 
-/** A private redis-server on a free port; `persist` keeps data across stop()/start() (AOF). */
-export async function startRedis(opts: { persist?: boolean } = {}): Promise<TestRedis> {
+/**
+ * A private redis-server on a free port; `persist` keeps data across stop()/start() (AOF);
+ * `password` makes it require one (its own clients use it).
+ */
+export async function startRedis(
+  opts: { persist?: boolean; password?: string } = {},
+): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'imgproc-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   args.push(
     ...(opts.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
   );
+  if (opts.password) args.push('--requirepass', opts.password);
+  const password = opts.password;
   let proc: ChildProcess | undefined;
   const clients: Redis[] = [];
   const ping = async () => {
@@ -85,6 +92,7 @@ export async function startRedis(opts: { persist?: boolean } = {}): Promise<Test
       lazyConnect: true,
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
+      password,
     });
     c.on('error', () => {});
     try {
@@ -98,7 +106,7 @@ export async function startRedis(opts: { persist?: boolean } = {}): Promise<Test
     port,
     url: `redis://127.0.0.1:${port}/0`,
     client() {
-      const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 3 });
+      const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 3, password });
       c.on('error', () => {});
       clients.push(c);
       return c;

@@ -1,0 +1,24 @@
+/** Where a job stands, as kept in its status key beside the queue. */
+export type JobState = 'queued' | 'processing' | 'retrying' | 'done' | 'failed';
+
+export interface JobStatus {
+  id: string;
+  state: JobState;
+  input: string;
+  /** Tries so far, the current one included. */
+  attempts: number;
+  worker?: string;
+  error?: string;
+  code?: string;
+  /** Due time of the next try (ms since the epoch), while retrying. */
+  retryAt?: number;
+  /** Output paths relative to the output root, once done. */
+  outputs?: Record<string, string>;
+  sidecar?: string;
+  updatedAt: number;
+}
+
+/** A status value, with `updatedAt` set now. */
+export function jobStatus(fields: Omit<JobStatus, 'updatedAt'>): string {
+  return JSON.stringify({ ...fields, updatedAt: Date.now() });
+}
