@@ -162,6 +162,44 @@ describe.skipIf(!haveRedisServer())('queue worker against redis-server', () => {
     expect(await redis.zcard(keys.retry)).toBe(0);
   });
 
+  it('keeps each job’s status beside the queue: processing, retrying, then failed, with a TTL', async () => {
+    fresh();
+    let calls = 0;
+    const seen: string[] = [];
+    await worker(
+      async () => {
+        seen.push(JSON.parse((await redis.get(keys.status('st1')))!).state);
+        if (++calls === 1) throw new Error('disk hiccup');
+        throw new ImageInputError('NOT_AN_IMAGE', 'not an image');
+      },
+      { retryBaseMs: 300, statusTtlMs: 60_000 },
+    );
+    await redis.lpush(keys.jobs, '{"id":"st1","input":"x.png"}');
+    const retrying = await waitFor('the retrying status', async () => {
+      const st = JSON.parse((await redis.get(keys.status('st1'))) ?? '{}');
+      return st.state === 'retrying' ? st : undefined;
+    });
+    expect(retrying).toMatchObject({
+      id: 'st1',
+      input: 'x.png',
+      attempts: 1,
+      error: 'disk hiccup',
+    });
+    expect(retrying.retryAt).toBeGreaterThan(Date.now() - 1000);
+    await waitFor('the dead letter', failed);
+    expect(JSON.parse((await redis.get(keys.status('st1')))!)).toMatchObject({
+      state: 'failed',
+      attempts: 2,
+      code: 'NOT_AN_IMAGE',
+      error: 'not an image',
+      worker: 'testhost_cpu0',
+    });
+    expect(seen).toEqual(['processing', 'processing']);
+    const ttl = await redis.pttl(keys.status('st1'));
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
   it('dead-letters a permanent failure at once, with its code', async () => {
     fresh();
     let calls = 0;
