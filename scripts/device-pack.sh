@@ -7,7 +7,6 @@
 # (compute-sanitizer and bench/kernels.mjs need nothing more).
 set -euo pipefail
 root=$(git rev-parse --show-toplevel); cd "$root"
-grep -qx '/.devicepack/' .git/info/exclude 2>/dev/null || echo '/.devicepack/' >> .git/info/exclude
 mkdir -p .devicepack
 [ -f .devicepack/node.xz ] || xz -T0 -6 -c "$(command -v node)" > .devicepack/node.xz
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
