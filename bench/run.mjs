@@ -7,6 +7,7 @@
 //   npm run bench -- --flat-rss [--count 5000]                      memory over a long run
 //   npm run bench -- --encoder-table [--corpus DIR] [--limit N]     WebP quality/effort table
 //   npm run bench -- --stages [--corpus DIR] [--limit N]            CPU time per pipeline stage
+//   npm run bench -- --verify-tolerances [--corpus DIR]             what verify's tolerances rest on
 //
 // Results: a markdown table on stdout, and JSON + markdown under bench/results/.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -30,6 +31,10 @@ if (flags.queue) {
 }
 if (flags.stages) {
   await (await import('./stages.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
+if (flags['verify-tolerances']) {
+  await (await import('./verify-tolerances.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);
 }
 if (flags['encoder-table']) {

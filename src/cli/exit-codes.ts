@@ -5,6 +5,8 @@ export const EXIT = {
   fatal: 1,
   usage: 2,
   someFailed: 3,
+  /** imgproc verify: outputs differ from the expected folder beyond the tolerances. */
+  outputsDiffer: 4,
   interrupted: 130,
 } as const;
 

@@ -13,7 +13,9 @@ import { addDaemonOptions } from './daemon.js';
 import { registerDoctor } from './doctor.js';
 import { registerEnqueueCommand } from './enqueue.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { previewRequested, registerPreviewCommand, runBatchWithPreview } from './preview.js';
 import { registerQueueCommands } from './queue.js';
+import { registerVerifyCommand } from './verify.js';
 import { registerWorkersCommand } from './workers.js';
 
 const d = DEFAULT_OUTPUT_OPTIONS;
@@ -68,7 +70,8 @@ function buildProgram(): Command {
     .option('--backend <name>', 'where resampling runs: auto, cuda or cpu (default: auto)')
     .option('--cpu', 'never touch the GPU (same as --backend cpu)')
     .option('--gpu <n>', 'CUDA device index (default: 0)')
-    .option('--gpu-timeout <seconds>', 'time limit of one GPU operation (default: 30)');
+    .option('--gpu-timeout <seconds>', 'time limit of one GPU operation (default: 30)')
+    .option('--preview', 'also write <out>/index.html, an HTML contact sheet of the outputs');
   // Before the subcommands are added, so that they inherit it: usage errors exit 2, not 1.
   program.exitOverride();
   addDaemonOptions(program)
@@ -79,13 +82,20 @@ function buildProgram(): Command {
         process.exitCode = await runDaemon(opts, resolveProcessingOptions(opts));
         return;
       }
+      const config = resolveBatchConfig(inputs, opts);
+      if (previewRequested(opts)) {
+        process.exitCode = await runBatchWithPreview(config);
+        return;
+      }
       const { runBatch } = await import('./batch.js');
-      process.exitCode = await runBatch(resolveBatchConfig(inputs, opts));
+      process.exitCode = await runBatch(config);
     });
   registerEnqueueCommand(program);
   registerQueueCommands(program);
   registerWorkersCommand(program);
   registerDoctor(program);
+  registerVerifyCommand(program);
+  registerPreviewCommand(program);
   return program;
 }
 
