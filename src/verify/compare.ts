@@ -123,13 +123,16 @@ async function compareOutput(
       ],
     };
   }
-  const differences: Difference[] = [];
   if (e.hasAlpha !== a.hasAlpha) {
+    // Structural, like a size: the pixel measures would only repeat it.
     const message = e.hasAlpha ? 'alpha channel lost' : 'alpha channel added';
-    differences.push({ item, output: name, measure: 'alpha', message });
+    return {
+      output: { ...base, status: 'differs' },
+      differences: [{ item, output: name, measure: 'alpha', message }],
+    };
   }
   const measures = measurePixels(e, a, tolerances[groupOf(name)]);
-  differences.push(...judge(item, name, measures, tolerances[groupOf(name)]));
+  const differences = judge(item, name, measures, tolerances[groupOf(name)]);
   return {
     output: { ...base, status: differences.length ? 'differs' : 'within', measures },
     differences,
