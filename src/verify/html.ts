@@ -49,6 +49,6 @@ td, th { border-bottom: 1px solid var(--line); padding: 2px 8px; text-align: lef
 .swatches span { flex: 1; height: 20px; }
 .gradient { height: 28px; border-radius: 4px; margin-top: 6px; display: flex; align-items: center; padding: 0 8px; font-size: 12px; }
 .links { font-size: 12px; margin-top: 4px; }
-.links a { margin-right: 8px; }
+.links a { margin-right: 8px; white-space: nowrap; }
 .problems li { color: var(--bad); }
 `;

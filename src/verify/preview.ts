@@ -94,6 +94,8 @@ function renderCard(card: Card): string {
   return `<article class="card"><h3>${escapeHtml(source)}</h3><div class="pics">${pics}</div><div class="placeholders">${placeholders}</div>${swatches}${gradient}<div class="links">${links}</div>${problems}</article>`;
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 export interface PreviewSummary {
   path: string;
   images: number;
@@ -123,7 +125,7 @@ export async function writePreview(
   });
   const broken = cards.filter((c) => c.problems.length > 0).length;
   const failed = failures.length
-    ? `<section class="item failing"><h2>${failures.length} inputs failed</h2><ul class="problems">${failures
+    ? `<section class="item failing"><h2>${plural(failures.length, 'input')} failed</h2><ul class="problems">${failures
         .map((f) => `<li>${escapeHtml(f.input)}: ${escapeHtml(f.reason)}</li>`)
         .join('')}</ul></section>`
     : '';
@@ -131,7 +133,7 @@ export async function writePreview(
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>imgproc preview: ${cards.length} images</title><style>${PAGE_STYLE}</style></head>
 <body><header class="summary${failures.length || broken ? ' fail' : ''}"><h1>imgproc preview</h1>
-<p>${cards.length} images${failures.length ? `, <strong>${failures.length} inputs failed</strong>` : ''}${broken ? `, <strong>${broken} with missing or changed outputs</strong>` : ''}</p></header>
+<p>${cards.length} images${failures.length ? `, <strong>${plural(failures.length, 'input')} failed</strong>` : ''}${broken ? `, <strong>${broken} with missing or changed outputs</strong>` : ''}</p></header>
 <main>${failed}<div class="sheet">
 ${cards.map(renderCard).join('\n')}
 </div></main></body></html>
