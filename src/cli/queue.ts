@@ -76,6 +76,10 @@ export function registerQueueCommands(program: Command): void {
       .command('retry-failed')
       .description('move dead letters back to the queue, with fresh attempt counts')
       .option('--limit <n>', 'move at most this many (default: all)')
+      .option(
+        '--include-permanent',
+        'move permanent failures too (malformed jobs, not an image, …), which fail again unless fixed',
+      )
       .option('--json', 'print JSON on stdout'),
   ).action(async (_opts: RawOptions, cmd: Command) => {
     const opts = cmd.optsWithGlobals<RawOptions>();
@@ -83,9 +87,17 @@ export function registerQueueCommands(program: Command): void {
     const { redis, keys } = await openQueue(opts);
     try {
       const { retryFailed } = await import('../queue/admin.js');
-      const moved = await retryFailed(redis, keys, limit);
-      if (opts.json) out(JSON.stringify({ moved, queue: keys.jobs }));
-      else out(`moved ${moved} job(s) from ${keys.failed} back to ${keys.jobs}`);
+      const all = opts.includePermanent === true;
+      const { moved, permanentLeft } = await retryFailed(redis, keys, limit, all);
+      if (opts.json) out(JSON.stringify({ moved, permanentLeft, queue: keys.jobs }));
+      else {
+        out(`moved ${moved} job(s) from ${keys.failed} back to ${keys.jobs}`);
+        if (permanentLeft) {
+          out(
+            `left ${permanentLeft} permanent failure(s) in ${keys.failed}: they fail again as they are; --include-permanent moves them too`,
+          );
+        }
+      }
     } finally {
       redis.disconnect();
     }

@@ -73,9 +73,17 @@ export async function queueStats(redis: Redis, keys: QueueKeys): Promise<QueueSt
   };
 }
 
-/** Moves dead letters back to the queue with fresh attempt counts; returns how many moved. */
-export async function retryFailed(redis: Redis, keys: QueueKeys, limit = 0): Promise<number> {
-  return new QueueScripts(redis, keys).retryFailed(limit);
+/**
+ * Moves dead letters back to the queue with fresh attempt counts; permanent failures (a
+ * malformed job, not an image …) fail again at once, so they move only when asked.
+ */
+export async function retryFailed(
+  redis: Redis,
+  keys: QueueKeys,
+  limit = 0,
+  includePermanent = false,
+): Promise<{ moved: number; permanentLeft: number }> {
+  return new QueueScripts(redis, keys).retryFailed(limit, includePermanent);
 }
 
 /** Live workers and their latest heartbeat, by id. */

@@ -22,10 +22,14 @@ export interface LoggerOptions {
 }
 
 function human(level: LogLevel, time: Date, msg: string, fields: LogFields): string {
-  const { worker, job, durationMs, ...rest } = fields;
+  const { worker, job, input, durationMs, ...rest } = fields;
   const parts = [time.toISOString(), level.toUpperCase().padEnd(5)];
   if (worker) parts.push(`[${String(worker)}]`);
-  if (job !== undefined) parts.push(`job ${String(job)}:`);
+  if (job !== undefined) {
+    parts.push(
+      input === undefined ? `job ${String(job)}:` : `job ${String(job)} (${String(input)}):`,
+    );
+  } else if (input !== undefined) parts.push(`${String(input)}:`);
   parts.push(msg);
   if (typeof durationMs === 'number') parts.push(`(${durationMs.toFixed(1)} ms)`);
   const extra = Object.entries(rest)

@@ -11,6 +11,11 @@ export function retryDelayMs(attempt: number, baseMs: number, random = Math.rand
   return Math.round(baseMs * 2 ** (attempt - 1) * (0.8 + 0.4 * random()));
 }
 
+/** Durations for people and JSON readers alike: to a tenth of a millisecond. */
+export function roundedMs(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
 /** What recording an outcome needs from the worker. */
 export interface OutcomeContext {
   scripts: QueueScripts;
@@ -42,7 +47,7 @@ export async function recordSuccess(
   result: JobResult,
 ): Promise<void> {
   const { id, ...fields } = result;
-  const durationMs = Math.round(run.durationMs * 10) / 10;
+  const durationMs = roundedMs(run.durationMs);
   const record = JSON.stringify({
     id,
     ...fields,
@@ -65,10 +70,11 @@ export async function recordSuccess(
   ctx.counts.jobsDone++;
   ctx.metrics?.done.inc();
   ctx.metrics?.duration.observe({ outcome: 'done' }, run.durationMs / 1000);
-  if (recorded) run.log.info('done', { durationMs: run.durationMs, attempt: run.attempt });
+  if (recorded)
+    run.log.info('done', { durationMs: roundedMs(run.durationMs), attempt: run.attempt });
   else {
     run.log.warn('done, but another worker had taken the job back; its result stands', {
-      durationMs: run.durationMs,
+      durationMs: roundedMs(run.durationMs),
     });
   }
 }
@@ -101,7 +107,7 @@ export async function recordFailure(
     ctx.counts.jobsRetried++;
     ctx.metrics?.retried.inc();
     run.log.warn(`failed (${message}); retry ${run.attempt} of ${ctx.maxRetries} in ${delay} ms`, {
-      durationMs: run.durationMs,
+      durationMs: roundedMs(run.durationMs),
     });
     return;
   }
@@ -130,6 +136,6 @@ export async function recordFailure(
     permanent
       ? `failed permanently: ${message}`
       : `failed after ${run.attempt} attempts: ${message}`,
-    { durationMs: run.durationMs, code: rawCode },
+    { durationMs: roundedMs(run.durationMs), code: rawCode },
   );
 }

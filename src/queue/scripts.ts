@@ -271,9 +271,24 @@ export class QueueScripts {
     await this.redis.set(this.keys.status(jobId), status, 'PX', ttlMs);
   }
 
-  /** Moves dead letters back to the queue with fresh attempt counts; returns how many moved. */
-  async retryFailed(limit: number): Promise<number> {
+  /**
+   * Moves dead letters back to the queue with fresh attempt counts, at most `limit` (0: all);
+   * permanent failures only with `includePermanent`. Returns how many moved, and how many
+   * permanent failures stayed because they were not asked for.
+   */
+  async retryFailed(
+    limit: number,
+    includePermanent = false,
+  ): Promise<{ moved: number; permanentLeft: number }> {
     const k = this.keys;
-    return Number(await this.call('retryFailed')(k.failed, k.jobs, k.attempts, limit));
+    const all = includePermanent ? '1' : '0';
+    const [moved, permanentLeft] = (await this.call('retryFailed')(
+      k.failed,
+      k.jobs,
+      k.attempts,
+      limit,
+      all,
+    )) as [number, number];
+    return { moved: Number(moved), permanentLeft: Number(permanentLeft) };
   }
 }

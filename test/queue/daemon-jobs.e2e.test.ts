@@ -108,6 +108,14 @@ describe.skipIf(!haveRedisServer())('daemon jobs: ids, output roots, inputs', ()
     expect(conflict!.error).toContain('up/a.png');
     expect(sha(thumb)).toBe(before);
     expect((await status('p1'))?.state).toBe('done');
+    // Log lines name the input, so an operator can tell which file a job was (written just after
+    // the outcome is recorded, so waited for).
+    await waitFor('the done line', () =>
+      /job p1 \(up\/a\.png\): done \(\d+\.\d ms\)/.test(d.stderr()),
+    );
+    await waitFor('the conflict line', () =>
+      /job p1 \(up\/b\.png\): failed permanently: id "p1" belongs/.test(d.stderr()),
+    );
 
     // Once Redis forgot the id (its status expired), the sidecar still holds it for its input.
     await redis.del(keys.status('p1'));

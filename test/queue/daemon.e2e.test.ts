@@ -275,11 +275,24 @@ describe.skipIf(!haveRedisServer())('imgproc --daemon (the built CLI against red
     expect(jobLine).toMatchObject({ level: 'info', service: 'imgproc' });
     expect(jobLine.worker).toMatch(/_cpu0$/);
     expect(typeof jobLine.durationMs).toBe('number');
+    // Rounded for people: a tenth of a millisecond at most.
+    expect(String(jobLine.durationMs)).toMatch(/^\d+(\.\d)?$/);
+    expect(jobLine.input).toBe('up/0.png');
     expect(typeof jobLine.time).toBe('string');
     expect(await redis.exists(keys.heartbeat(jobLine.worker as string))).toBe(0);
 
-    const again = await run(['queue', 'retry-failed', '--json', ...conn], dir);
-    expect(JSON.parse(again.stdout).moved).toBe(5);
+    // Every one of these failed for good: they stay unless asked for.
+    const again = await run(['queue', 'retry-failed', ...conn], dir);
+    expect(again.stdout).toContain(`moved 0 job(s) from ${keys.failed} back to ${keys.jobs}`);
+    expect(again.stdout).toContain(
+      `left 5 permanent failure(s) in ${keys.failed}: they fail again as they are; --include-permanent moves them too`,
+    );
+    expect(await redis.llen(keys.jobs)).toBe(0);
+    const forced = await run(
+      ['queue', 'retry-failed', '--include-permanent', '--json', ...conn],
+      dir,
+    );
+    expect(JSON.parse(forced.stdout)).toMatchObject({ moved: 5, permanentLeft: 0 });
     expect(await redis.llen(keys.jobs)).toBe(5);
   });
 

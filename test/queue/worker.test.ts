@@ -298,7 +298,7 @@ describe.skipIf(!haveRedisServer())('queue worker against redis-server', () => {
       JSON.stringify({ job: '{"id":"d1","input":"x"}', error: 'e', attempts: 4 }),
     );
     expect((await queueStats(redis, keys)).failed).toBe(1);
-    expect(await retryFailed(redis, keys)).toBe(1);
+    expect(await retryFailed(redis, keys)).toEqual({ moved: 1, permanentLeft: 0 });
     expect(await redis.lrange(keys.jobs, 0, -1)).toEqual(['{"id":"d1","input":"x"}']);
     expect(await redis.llen(keys.failed)).toBe(0);
   });
