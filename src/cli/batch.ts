@@ -1,9 +1,13 @@
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { selectBackend } from '../backends/select.js';
 import type { BatchConfig } from '../config/batch.js';
 import { ImageInputError, errorMessage } from '../errors.js';
 import { relativeInside } from '../paths.js';
 import { sweepTempFiles, writeAtomic } from '../storage/atomic-write.js';
+import { Storages, isObjectUrl } from '../storage/index.js';
 import { isUpToDate, processImage } from '../pipeline/process-image.js';
 import type { ImageTask, Sidecar } from '../pipeline/types.js';
 import { planBatch } from '../plan/plan.js';
@@ -22,17 +26,42 @@ interface ReportItem {
   reason?: string;
 }
 
+/**
+ * Where the run lock lives: in the output folder, or for an `s3://` output in a local folder named
+ * after it, so that two runs on this machine never write one prefix at once.
+ */
+function lockFolder(outDir: string): string {
+  if (!isObjectUrl(outDir)) return outDir;
+  const name = createHash('sha256').update(outDir).digest('hex').slice(0, 16);
+  return join(tmpdir(), 'imgproc-locks', name);
+}
+
 /** Paths in messages as the user would type them: relative to the working folder when inside it. */
 function shown(path: string): string {
+  if (isObjectUrl(path)) return path;
   const rel = relativeInside(process.cwd(), path);
   return rel ? rel : path;
 }
 
 export async function runBatch(cfg: BatchConfig): Promise<number> {
+  const storage = new Storages(cfg.objectStore);
+  try {
+    return await runWith(cfg, storage);
+  } finally {
+    storage.close();
+  }
+}
+
+async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
   const { quiet, json, dryRun, failFast, outDir, reportPath, processing } = cfg;
   const reporter = new Reporter({ quiet, progress: cfg.progress });
-
-  const plan = await planBatch({ inputs: cfg.inputs, manifest: cfg.manifest, outDir, processing });
+  const plan = await planBatch({
+    inputs: cfg.inputs,
+    manifest: cfg.manifest,
+    outDir,
+    processing,
+    objects: storage.objects,
+  });
   for (const c of plan.collisions) {
     // The same relative path under two input folders: only the full paths tell them apart.
     const relPaths = c.renamed.map((r) => r.relPath);
@@ -63,7 +92,9 @@ export async function runBatch(cfg: BatchConfig): Promise<number> {
   if (dryRun) {
     // Each source is read and hashed, as a real run would, to tell what it would skip.
     const limitChecks = pLimit(processing.concurrency);
-    const current = await Promise.all(plan.tasks.map((t) => limitChecks(() => isUpToDate(t))));
+    const current = await Promise.all(
+      plan.tasks.map((t) => limitChecks(() => isUpToDate(t, storage))),
+    );
     plan.tasks.forEach((t, i) => {
       if (json) return;
       const what = current[i] ? 'current, would skip' : 'would process';
@@ -92,7 +123,7 @@ export async function runBatch(cfg: BatchConfig): Promise<number> {
     gpuTimeoutMs: processing.gpuTimeoutMs,
     log: (line) => reporter.info(line),
   });
-  const lock = await RunLock.acquire(outDir).catch(async (err: unknown) => {
+  const lock = await RunLock.acquire(lockFolder(outDir)).catch(async (err: unknown) => {
     await backend.close();
     throw err;
   });
@@ -111,7 +142,7 @@ export async function runBatch(cfg: BatchConfig): Promise<number> {
   const started = performance.now();
   const backendName = backend.name;
   try {
-    await sweepTempFiles(outDir);
+    if (!isObjectUrl(outDir)) await sweepTempFiles(outDir);
     tuneSharp(processing.concurrency);
     const limit = pLimit(processing.concurrency);
     let stop = false;
@@ -126,7 +157,7 @@ export async function runBatch(cfg: BatchConfig): Promise<number> {
         return;
       }
       try {
-        const result = await processImage(task, { backend });
+        const result = await processImage(task, { backend, storage });
         record({
           input: task.input,
           status: result.status,

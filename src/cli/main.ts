@@ -29,8 +29,14 @@ function buildProgram(): Command {
         '(for example IMGPROC_THUMB_WIDTH=320).',
     )
     .version(VERSION, '-V, --version')
-    .argument('[inputs...]', 'image files, folders (walked recursively) and globs')
-    .option('-o, --out <dir>', 'output folder (the input tree is mirrored under it)')
+    .argument(
+      '[inputs...]',
+      'image files, folders (walked recursively), globs, s3://bucket/prefix/ or s3://bucket/key',
+    )
+    .option(
+      '-o, --out <dir>',
+      'output folder or s3://bucket/prefix (the input tree is mirrored under it)',
+    )
     .option(
       '-m, --manifest <file>',
       'a JSON array or NDJSON of jobs: {"input", "id"?, "ops"?, "options"?}',
@@ -71,7 +77,17 @@ function buildProgram(): Command {
     .option('--cpu', 'never touch the GPU (same as --backend cpu)')
     .option('--gpu <n>', 'CUDA device index (default: 0)')
     .option('--gpu-timeout <seconds>', 'time limit of one GPU operation (default: 30)')
-    .option('--preview', 'also write <out>/index.html, an HTML contact sheet of the outputs');
+    .option('--preview', 'also write <out>/index.html, an HTML contact sheet of the outputs')
+    .option(
+      '--s3-endpoint <url>',
+      's3:// inputs and outputs: an S3-compatible endpoint (default: AWS_ENDPOINT_URL, else AWS)',
+    )
+    .option('--s3-path-style', 's3://: address buckets as http://host/bucket (MinIO, s3rver, Ceph)')
+    .option(
+      '--s3-region <region>',
+      's3://: region (default: AWS_REGION or the profile, else us-east-1)',
+    )
+    .option('--cache-control <value>', 's3://: Cache-Control of every object written');
   // Before the subcommands are added, so that they inherit it: usage errors exit 2, not 1.
   program.exitOverride();
   addDaemonOptions(program)

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pick, resolveProcessingOptions, type RawOptions } from '../config/options.js';
+import { resolveObjectStoreSettings } from '../config/object-store.js';
 import { UsageError } from '../errors.js';
 import { writeAtomic } from '../storage/atomic-write.js';
 import type { InputFailure, VerifyResult } from '../verify/types.js';
@@ -133,6 +134,7 @@ export async function runVerifyCommand(
         failFast: false,
         json: false,
         quiet: true,
+        objectStore: resolveObjectStoreSettings(opts as RawOptions),
         progress: false,
         processing: { ...processing, force: true },
       });

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { outputRoot, type ObjectStoreSettings } from '../storage/index.js';
+import { resolveObjectStoreSettings } from './object-store.js';
 import {
   envName,
   pick,
@@ -13,7 +15,7 @@ import { parseBoolean } from './validate.js';
 export interface BatchConfig {
   inputs: string[];
   manifest?: string;
-  /** Absolute. */
+  /** Absolute, or `s3://bucket/prefix`. */
   outDir: string;
   /** Absolute path of --report, when asked for. */
   reportPath?: string;
@@ -23,6 +25,7 @@ export interface BatchConfig {
   quiet: boolean;
   progress: boolean;
   processing: ProcessingOptions;
+  objectStore: ObjectStoreSettings;
 }
 
 export function resolveBatchConfig(
@@ -50,7 +53,7 @@ export function resolveBatchConfig(
   return {
     inputs,
     manifest,
-    outDir: resolve(out),
+    outDir: outputRoot(out),
     reportPath: report === undefined ? undefined : resolve(report),
     dryRun: flag('dryRun'),
     failFast: flag('failFast'),
@@ -59,5 +62,6 @@ export function resolveBatchConfig(
     // `--no-progress` sets progress to false; IMGPROC_NO_PROGRESS=1 does the same.
     progress: raw.progress !== false && !flag('noProgress'),
     processing: resolveProcessingOptions(raw, env),
+    objectStore: resolveObjectStoreSettings(raw, env),
   };
 }

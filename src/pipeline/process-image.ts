@@ -128,7 +128,8 @@ export async function isUpToDate(task: ImageTask, storage: Storage = localOnly):
   const sidecarPath = locate(task.outDir, `${task.outputStem}.json`);
   const options = optionsHash(task.ops, task.options);
   if (isObjectUrl(task.input)) {
-    return (await currentByEtag(task, storage, sidecarPath, options)) !== undefined;
+    const current = await currentByEtag(task, storage, sidecarPath, options).catch(() => undefined);
+    return current !== undefined;
   }
   const read = await storage.readSource(task.input, async () => {}).catch(() => undefined);
   if (!read) return false;

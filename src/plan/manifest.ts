@@ -3,6 +3,7 @@ import { resolveOutputOptions } from '../config/options.js';
 import { errorMessage } from '../errors.js';
 import { relativeInside } from '../paths.js';
 import type { OpName, OutputOptions } from '../pipeline/types.js';
+import { isObjectUrl, parseObjectUrl } from '../storage/index.js';
 import { MANIFEST_KEYS, parseJobEntry, readJobList } from './job-entry.js';
 
 export interface ManifestJob {
@@ -23,7 +24,7 @@ export interface ManifestProblem {
 
 /**
  * A JSON array or NDJSON, one job per entry; relative inputs resolve against the manifest's
- * folder. Each malformed entry becomes a problem naming its line; the others still run.
+ * folder, `s3://bucket/key` inputs are taken as they are. Each malformed entry becomes a problem naming its line; the others still run.
  */
 export async function readManifest(
   path: string,
@@ -42,11 +43,15 @@ export async function readManifest(
     let job: ManifestJob;
     try {
       const entry = parseJobEntry(item.value, MANIFEST_KEYS);
-      const input = resolve(baseDir, entry.input);
+      // An object's outputs mirror its key; a file's, its path from the manifest's folder.
+      const remote = isObjectUrl(entry.input);
+      const input = remote ? entry.input : resolve(baseDir, entry.input);
       job = {
         where,
         input,
-        relPath: relativeInside(baseDir, input) ?? basename(input),
+        relPath: remote
+          ? parseObjectUrl(input).key
+          : (relativeInside(baseDir, input) ?? basename(input)),
         id: entry.id,
         ops: entry.ops,
         options: entry.options && resolveOutputOptions(entry.options, defaults, {}),

@@ -2,7 +2,9 @@ import { basename, sep } from 'node:path';
 import type { ProcessingOptions } from '../config/options.js';
 import { errorMessage } from '../errors.js';
 import type { ImageTask } from '../pipeline/types.js';
-import { discoverInputs } from './discover.js';
+import { isObjectUrl, type ObjectStore, type SourceInfo } from '../storage/index.js';
+import { discoverInputs, imageExtensions, type FoundInput } from './discover.js';
+import { discoverObjects } from './discover-objects.js';
 import { readManifest } from './manifest.js';
 import { disambiguate, stemOf, type Collision } from './naming.js';
 
@@ -23,6 +25,8 @@ export interface PlanRequest {
   manifest?: string;
   outDir: string;
   processing: ProcessingOptions;
+  /** Lists `s3://` inputs; needed only when some are given. */
+  objects?: ObjectStore;
 }
 
 interface Candidate {
@@ -31,8 +35,43 @@ interface Candidate {
   stem: string;
   input: string;
   label: string;
+  source?: SourceInfo;
   job?: { ops?: ImageTask['ops']; options?: ImageTask['options'] };
   fixed: boolean;
+}
+
+/** Local inputs through the folder walk, `s3://` ones through listings; each object once. */
+async function discoverAll(
+  req: PlanRequest,
+  problems: PlanProblem[],
+): Promise<Array<FoundInput & { info?: SourceInfo }>> {
+  const local = req.inputs.filter((a) => !isObjectUrl(a));
+  const remote = req.inputs.filter((a) => isObjectUrl(a));
+  const found: Array<FoundInput & { info?: SourceInfo }> = [];
+  if (local.length > 0) {
+    const exclude = isObjectUrl(req.outDir) ? undefined : req.outDir;
+    const walked = await discoverInputs(local, process.cwd(), exclude);
+    problems.push(...walked.problems);
+    found.push(...walked.inputs);
+  }
+  if (remote.length > 0) {
+    if (!req.objects) throw new Error('s3:// inputs need an object store');
+    const imageName = new RegExp(`\\.(${imageExtensions().join('|')})$`, 'i');
+    const seen = new Set<string>();
+    const objects: Array<FoundInput & { info?: SourceInfo }> = [];
+    for (const arg of remote) {
+      const listed = await discoverObjects(arg, req.objects, imageName, req.outDir);
+      if (listed.problem !== undefined) problems.push({ input: arg, reason: listed.problem });
+      for (const o of listed.inputs) {
+        if (seen.has(o.path)) continue;
+        seen.add(o.path);
+        objects.push(o);
+      }
+    }
+    objects.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    found.push(...objects);
+  }
+  return found;
 }
 
 /** Inputs and manifest entries → tasks with unique, contained output names. */
@@ -41,9 +80,8 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
   const candidates: Candidate[] = [];
 
   if (req.inputs.length > 0) {
-    const found = await discoverInputs(req.inputs, process.cwd(), req.outDir);
-    problems.push(...found.problems);
-    for (const f of found.inputs) {
+    const found = await discoverAll(req, problems);
+    for (const f of found) {
       try {
         candidates.push({
           key: f.path,
@@ -51,6 +89,7 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
           stem: stemOf(f.relPath),
           input: f.path,
           label: f.relPath.split(sep).join('/'),
+          source: f.info,
           fixed: false,
         });
       } catch (err) {
@@ -79,6 +118,7 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
   const { collisions } = disambiguate(candidates);
   const tasks = candidates.map((c): ImageTask => ({
     input: c.input,
+    ...(c.source ? { source: c.source } : {}),
     sourceLabel: c.label,
     outDir: req.outDir,
     outputStem: c.stem,

@@ -1,0 +1,34 @@
+// A real S3-compatible server (s3rver) in a process of its own, for the tests: started with
+// --openssl-legacy-provider, since s3rver ciphers its continuation tokens with DES. Every request
+// is written to stdout as one JSON line, so the tests can count what reached the server.
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import S3rver from 's3rver';
+
+const S3Object = createRequire(import.meta.url)('s3rver/lib/models/object.js');
+
+const [port, directory] = process.argv.slice(2);
+const server = new S3rver({ port: Number(port), address: '127.0.0.1', silent: true, directory });
+await server.run();
+server.httpServer.on('request', (req) => {
+  process.stdout.write(JSON.stringify({ method: req.method, path: req.url.split('?')[0] }) + '\n');
+});
+process.stdout.write(JSON.stringify({ ready: true }) + '\n');
+
+// Many small objects at once through s3rver's own store (what a PUT ends in), without a thousand
+// HTTP round trips: `{"seed":{"bucket":"b","keys":["k1","k2"],"body":"x"}}` on stdin.
+createInterface({ input: process.stdin }).on('line', async (line) => {
+  const { bucket, keys, body } = JSON.parse(line).seed;
+  for (let i = 0; i < keys.length; i += 100) {
+    await Promise.all(
+      keys
+        .slice(i, i + 100)
+        .map((key) => server.store.putObject(new S3Object(bucket, key, Buffer.from(body), {}))),
+    );
+  }
+  process.stdout.write(JSON.stringify({ seeded: keys.length }) + '\n');
+});
+process.on('SIGTERM', () => {
+  server.httpServer.closeAllConnections();
+  server.close(() => process.exit(0));
+});
