@@ -29,6 +29,8 @@ export interface ResampleRequest {
   lq?: Size;
   /** A small antialiased copy for the palette and the inline placeholder. */
   sample?: Size;
+  /** Responsive widths (`srcset`), each an antialiased resize of the source, in this order. */
+  widths?: Size[];
 }
 
 /** Which implementation computed an image's pixels; recorded in the sidecar. */

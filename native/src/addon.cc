@@ -1,6 +1,7 @@
-// Node-API surface of imgproc_native. JavaScript validates and shapes requests first; this file
-// re-checks them, copies them into plain structs and queues an AsyncWorker: Execute() never
-// touches Node-API and no CUDA call runs on the event loop thread.
+// Node-API surface of imgproc_native (~380 lines: every export's argument reading sits together).
+// JavaScript validates and shapes requests first; this file re-checks them, copies them into plain
+// structs and queues an AsyncWorker: Execute() never touches Node-API and no CUDA call runs on the
+// event loop thread.
 #include <napi.h>
 
 #include <cmath>
@@ -79,6 +80,20 @@ ResampleSpec ReadSpec(const Napi::Value& requestValue, const Napi::Value& option
   spec.thumb = ReadOptionalSize(request, "thumb", "request.thumb");
   spec.lq = ReadOptionalSize(request, "lq", "request.lq");
   spec.sample = ReadOptionalSize(request, "sample", "request.sample");
+  const Napi::Value widths = request.Get("widths");
+  if (!widths.IsUndefined() && !widths.IsNull()) {
+    if (!widths.IsArray()) throw InvalidArg("Expected array for request.widths but received " + Received(widths));
+    const Napi::Array list = widths.As<Napi::Array>();
+    if (list.Length() > kMaxWidths) {
+      throw InvalidArg("Expected at most " + std::to_string(kMaxWidths) + " widths but received " +
+                       std::to_string(list.Length()));
+    }
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      const std::string path = "request.widths[" + std::to_string(i) + "]";
+      const Napi::Object s = ReadObject(list.Get(i), path);
+      spec.widths.push_back(Size{ReadInt(s, "width", path + ".width"), ReadInt(s, "height", path + ".height")});
+    }
+  }
   const Napi::Value blur = request.Get("blur");
   if (!blur.IsUndefined() && !blur.IsNull()) {
     const Napi::Object b = ReadObject(blur, "request.blur");
@@ -169,6 +184,15 @@ class ResampleWorker : public PromiseWorker {
     if (plan_.blur) outputs_.blur = AddImage(env, result, "blur", plan_.blur->size);
     if (plan_.lq) outputs_.lq = AddImage(env, result, "lq", plan_.lq->out);
     if (plan_.sample) outputs_.sample = AddImage(env, result, "sample", plan_.sample->out);
+    if (!plan_.widths.empty()) {
+      Napi::Array widths = Napi::Array::New(env, plan_.widths.size());
+      for (size_t i = 0; i < plan_.widths.size(); ++i) {
+        uint8_t* data = nullptr;
+        widths.Set(static_cast<uint32_t>(i), MakeImage(env, plan_.widths[i].out, &data));
+        outputs_.widths.push_back(data);
+      }
+      result.Set("widths", widths);
+    }
     result_ = Napi::Persistent(result);
   }
 
@@ -198,15 +222,21 @@ class ResampleWorker : public PromiseWorker {
 
  private:
   // Output buffers are made here, on the main thread; Execute() only writes their bytes.
-  uint8_t* AddImage(Napi::Env env, Napi::Object& result, const char* key, Size size) {
+  Napi::Object MakeImage(Napi::Env env, Size size, uint8_t** bytes) {
     auto data = Napi::Buffer<uint8_t>::New(env, ImageBytes(size, plan_.channels));
     Napi::Object image = Napi::Object::New(env);
     image.Set("data", data);
     image.Set("width", size.width);
     image.Set("height", size.height);
     image.Set("channels", plan_.channels);
-    result.Set(key, image);
-    return data.Data();
+    *bytes = data.Data();
+    return image;
+  }
+
+  uint8_t* AddImage(Napi::Env env, Napi::Object& result, const char* key, Size size) {
+    uint8_t* bytes = nullptr;
+    result.Set(key, MakeImage(env, size, &bytes));
+    return bytes;
   }
 
   Engine engine_;

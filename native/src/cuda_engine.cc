@@ -1,3 +1,4 @@
+// One file (~460 lines): the device context, the job layout and the launches share private state.
 #include "cuda_engine.h"
 
 #include <cuda_runtime_api.h>
@@ -99,10 +100,12 @@ struct JobLayout {
   size_t tablesOffset = 0;
   size_t uploadBytes = 0;
   ResizeTables thumb, lq, sample;
+  std::vector<ResizeTables> widths;
   size_t blurWeights = 0;
   size_t downloadBase = 0;
   size_t downloadBytes = 0;
   size_t thumbOut = 0, blurOut = 0, lqOut = 0, sampleOut = 0;  // absolute device offsets
+  std::vector<size_t> widthsOut;                               // likewise, 0 for a same-size copy
   size_t thumbScratch = 0;
   size_t tmp = 0;
   size_t deviceBytes = 0;
@@ -116,20 +119,26 @@ size_t AppendTable(std::vector<uint8_t>& blob, const std::vector<T>& values) {
   return at;
 }
 
-ResizeTables AppendResize(std::vector<uint8_t>& blob, const std::optional<ResizeOp>& op) {
+ResizeTables AppendResize(std::vector<uint8_t>& blob, const ResizeOp& op) {
   ResizeTables t;
-  if (!op || op->mode != ResizeMode::kResize) return t;
-  t.xBounds = AppendTable(blob, op->x.bounds);
-  t.xWeights = AppendTable(blob, op->x.weights);
-  t.yBounds = AppendTable(blob, op->y.bounds);
-  t.yWeights = AppendTable(blob, op->y.weights);
+  if (op.mode != ResizeMode::kResize) return t;
+  t.xBounds = AppendTable(blob, op.x.bounds);
+  t.xWeights = AppendTable(blob, op.x.weights);
+  t.yBounds = AppendTable(blob, op.y.bounds);
+  t.yWeights = AppendTable(blob, op.y.weights);
   return t;
 }
 
-size_t TmpBytes(const std::optional<ResizeOp>& op, int channels) {
-  if (!op || op->mode != ResizeMode::kResize) return 0;
-  return static_cast<size_t>(op->out.width) * op->in.height * channels * sizeof(float);
+ResizeTables AppendResize(std::vector<uint8_t>& blob, const std::optional<ResizeOp>& op) {
+  return op ? AppendResize(blob, *op) : ResizeTables{};
 }
+
+size_t TmpBytes(const ResizeOp& op, int channels) {
+  if (op.mode != ResizeMode::kResize) return 0;
+  return static_cast<size_t>(op.out.width) * op.in.height * channels * sizeof(float);
+}
+
+size_t TmpBytes(const std::optional<ResizeOp>& op, int channels) { return op ? TmpBytes(*op, channels) : 0; }
 
 JobLayout PlanLayout(const JobPlan& plan) {
   const int c = plan.channels;
@@ -137,6 +146,7 @@ JobLayout PlanLayout(const JobPlan& plan) {
   l.thumb = AppendResize(l.tables, plan.thumbImage);
   l.lq = AppendResize(l.tables, plan.lq);
   l.sample = AppendResize(l.tables, plan.sample);
+  for (const ResizeOp& w : plan.widths) l.widths.push_back(AppendResize(l.tables, w));
   if (plan.blur) l.blurWeights = AppendTable(l.tables, plan.blur->weights);
 
   l.tablesOffset = AlignUp(ImageBytes(plan.source, c));
@@ -152,10 +162,12 @@ JobLayout PlanLayout(const JobPlan& plan) {
   if (plan.blur) l.blurOut = take(ImageBytes(plan.blur->size, c));
   if (plan.lq && plan.lq->mode != ResizeMode::kCopy) l.lqOut = take(ImageBytes(plan.lq->out, c));
   if (plan.sample) l.sampleOut = take(ImageBytes(plan.sample->out, c));
+  for (const ResizeOp& w : plan.widths) l.widthsOut.push_back(w.mode == ResizeMode::kCopy ? 0 : take(ImageBytes(w.out, c)));
   l.downloadBytes = at - l.downloadBase;
   if (plan.thumbImage && !plan.returnThumb) l.thumbScratch = take(ImageBytes(plan.thumbImage->out, c));
   size_t tmpBytes = std::max({TmpBytes(plan.thumbImage, c), TmpBytes(plan.lq, c), TmpBytes(plan.sample, c)});
   if (plan.blur) tmpBytes = std::max(tmpBytes, ImageBytes(plan.blur->size, c) * sizeof(float));
+  for (const ResizeOp& w : plan.widths) tmpBytes = std::max(tmpBytes, TmpBytes(w, c));
   l.tmp = take(tmpBytes);
   l.deviceBytes = at;
   return l;
@@ -231,6 +243,11 @@ JobTimings RunOnDevice(DeviceContext& ctx, const ImageView& source, const JobPla
   if (plan.sample) {
     RunResize(tables, *plan.sample, l.sample, c, plan.sampleFromThumb ? thumb : d, d + l.sampleOut, tmp, s);
   }
+  for (size_t i = 0; i < plan.widths.size(); ++i) {
+    if (plan.widths[i].mode != ResizeMode::kCopy) {
+      RunResize(tables, plan.widths[i], l.widths[i], c, d, d + l.widthsOut[i], tmp, s);
+    }
+  }
   CUDA_CHECK(cudaEventRecord(ctx.events[2], s));
   if (l.downloadBytes > 0) {
     CUDA_CHECK(cudaMemcpyAsync(ctx.pinned, d + l.downloadBase, l.downloadBytes, cudaMemcpyDeviceToHost, s));
@@ -254,6 +271,10 @@ JobTimings RunOnDevice(DeviceContext& ctx, const ImageView& source, const JobPla
     std::memcpy(out.lq, from, ImageBytes(plan.lq->out, c));
   }
   if (plan.sample) std::memcpy(out.sample, host(l.sampleOut), ImageBytes(plan.sample->out, c));
+  for (size_t i = 0; i < plan.widths.size(); ++i) {
+    const ResizeOp& w = plan.widths[i];
+    std::memcpy(out.widths[i], w.mode == ResizeMode::kCopy ? source.data : host(l.widthsOut[i]), ImageBytes(w.out, c));
+  }
   timings.stagingMs += MsSince(staging);
   return timings;
 }

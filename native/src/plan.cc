@@ -135,6 +135,13 @@ JobPlan BuildPlan(const ImageView& source, const ResampleSpec& spec) {
   }
   if (spec.lq) CheckSize("lq size", *spec.lq);
   if (spec.sample) CheckSize("sample size", *spec.sample);
+  if (spec.widths.size() > kMaxWidths) {
+    throw InvalidArg("Expected at most " + std::to_string(kMaxWidths) + " widths but received " +
+                     std::to_string(spec.widths.size()));
+  }
+  for (size_t i = 0; i < spec.widths.size(); ++i) {
+    CheckSize(("widths[" + std::to_string(i) + "] size").c_str(), spec.widths[i]);
+  }
 
   JobPlan plan;
   plan.channels = source.channels;
@@ -155,6 +162,7 @@ JobPlan BuildPlan(const ImageView& source, const ResampleSpec& spec) {
     plan.sampleFromThumb = thumbSize.has_value();
     plan.sample = MakeResize(plan.sampleFromThumb ? *thumbSize : src, *spec.sample, false, spec.halveFilter);
   }
+  for (const Size& w : spec.widths) plan.widths.push_back(MakeResize(src, w, false, spec.halveFilter));
   return plan;
 }
 

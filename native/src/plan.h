@@ -12,6 +12,7 @@ namespace imgproc {
 inline constexpr int kMaxDimension = 65535;
 inline constexpr double kMaxPixels = 1024.0 * 1024.0 * 1024.0;
 inline constexpr float kMaxSigma = 100.0f;
+inline constexpr size_t kMaxWidths = 32;
 
 struct Size {
   int width = 0;
@@ -36,6 +37,8 @@ struct ResampleSpec {
   float sigma = 0.0f;
   std::optional<Size> lq;
   std::optional<Size> sample;
+  // Responsive widths, each resized from the source (sizes from the pipeline's dimension function).
+  std::vector<Size> widths;
   HalveFilter halveFilter = HalveFilter::kBox;
 };
 
@@ -76,6 +79,7 @@ struct JobPlan {
   std::optional<ResizeOp> sample;
   // The sample is reduced from the thumb when there is one (it is tiny either way).
   bool sampleFromThumb = false;
+  std::vector<ResizeOp> widths;
 };
 
 // Caller-owned destinations, each sized width * height * channels of its output.
@@ -84,6 +88,7 @@ struct JobOutputs {
   uint8_t* blur = nullptr;
   uint8_t* lq = nullptr;
   uint8_t* sample = nullptr;
+  std::vector<uint8_t*> widths;  // one per plan.widths
 };
 
 // Throws NativeError(ERR_INVALID_ARG) on any invalid channel count, size, sigma or length.

@@ -61,6 +61,7 @@ int main() {
     all.sigma = 6.0f;
     all.lq = Size{259, 195};
     all.sample = Size{32, 24};
+    all.widths = {Size{200, 151}, Size{518, 390}};
     cases.push_back({"all outputs, halved lq" + tag, {518, 390}, c, all});
     ResampleSpec odd = all;
     odd.lq = Size{233, 175};
@@ -96,12 +97,22 @@ int main() {
       std::vector<uint8_t> gThumb = sized(plan.thumbImage), rThumb = gThumb;
       std::vector<uint8_t> gBlur(plan.blur ? ImageBytes(plan.blur->size, k.channels) : 0), rBlur = gBlur;
       std::vector<uint8_t> gLq = sized(plan.lq), rLq = gLq, gSample = sized(plan.sample), rSample = gSample;
-      JobOutputs gpu{gThumb.data(), gBlur.data(), gLq.data(), gSample.data()};
-      JobOutputs ref{rThumb.data(), rBlur.data(), rLq.data(), rSample.data()};
+      JobOutputs gpu{gThumb.data(), gBlur.data(), gLq.data(), gSample.data(), {}};
+      JobOutputs ref{rThumb.data(), rBlur.data(), rLq.data(), rSample.data(), {}};
+      std::vector<std::vector<uint8_t>> gWidths, rWidths;
+      for (const ResizeOp& w : plan.widths) {
+        gWidths.emplace_back(ImageBytes(w.out, k.channels));
+        rWidths.emplace_back(ImageBytes(w.out, k.channels));
+      }
+      for (size_t i = 0; i < plan.widths.size(); ++i) {
+        gpu.widths.push_back(gWidths[i].data());
+        ref.widths.push_back(rWidths[i].data());
+      }
       CudaRunJob(0, view, plan, gpu);
       reference::RunJob(view, plan, ref);
-      const int worst = std::max({Compare(gThumb, rThumb), Compare(gBlur, rBlur),
-                                  Compare(gLq, rLq), Compare(gSample, rSample)});
+      int worst = std::max({Compare(gThumb, rThumb), Compare(gBlur, rBlur), Compare(gLq, rLq),
+                            Compare(gSample, rSample)});
+      for (size_t i = 0; i < gWidths.size(); ++i) worst = std::max(worst, Compare(gWidths[i], rWidths[i]));
       const bool ok = worst <= 2;
       std::printf("%s  %-32s max abs diff %d\n", ok ? "ok  " : "FAIL", k.name.c_str(), worst);
       if (!ok) ++failures;

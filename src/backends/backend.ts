@@ -14,6 +14,8 @@ export interface ResampleResult {
   blur?: RawImage;
   lq?: RawImage;
   sample?: RawImage;
+  /** One image per requested width, in the request's order. */
+  widths?: RawImage[];
   /** Which backend computed these pixels, when it differs from the one asked (a GPU fallback). */
   backend?: BackendName;
 }

@@ -31,9 +31,10 @@ export class CpuBackend implements Backend {
 
   async resample(source: RawImage, request: ResampleRequest): Promise<ResampleResult> {
     const thumbSize = request.thumb ?? request.blur?.size;
-    const [thumb, lq] = await Promise.all([
+    const [thumb, lq, widths] = await Promise.all([
       thumbSize ? resize(source, thumbSize) : undefined,
       request.lq ? resize(source, request.lq) : undefined,
+      request.widths ? Promise.all(request.widths.map((size) => resize(source, size))) : undefined,
     ]);
     const [blur, sample] = await Promise.all([
       request.blur && thumb ? toRaw(fromRaw(thumb).blur(request.blur.sigma)) : undefined,
@@ -41,7 +42,7 @@ export class CpuBackend implements Backend {
         ? resize(smallestCover(source, thumb, request.sample), request.sample)
         : undefined,
     ]);
-    return { thumb: request.thumb ? thumb : undefined, blur, lq, sample };
+    return { thumb: request.thumb ? thumb : undefined, blur, lq, sample, widths };
   }
 
   async close(): Promise<void> {}

@@ -51,6 +51,7 @@ export interface NativeResampleResult {
   blur?: RawImage;
   lq?: RawImage;
   sample?: RawImage;
+  widths?: RawImage[];
   /** Only from the CUDA engine: device time split by stage. */
   timings?: GpuTimings;
 }

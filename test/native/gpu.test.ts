@@ -55,6 +55,13 @@ function requestFor(src: RawImage, sigma = 6, lqScale = 0.5): ResampleRequest {
       height: Math.max(1, Math.round(src.height * lqScale)),
     },
     sample: { width: 16, height: 12 },
+    widths: [
+      {
+        width: Math.max(1, Math.round(src.width * 0.3)),
+        height: Math.max(1, Math.round(src.height * 0.3)),
+      },
+      { width: src.width, height: src.height },
+    ],
   };
 }
 
@@ -68,6 +75,10 @@ async function expectCudaMatchesReference(
   for (const name of ['thumb', 'blur', 'lq', 'sample'] as const) {
     if (!ref[name]) continue;
     expect(maxAbsDiff(gpu[name] as RawImage, ref[name] as RawImage), name).toBeLessThanOrEqual(2);
+  }
+  expect(gpu.widths?.length, 'widths').toBe(request.widths?.length ?? 0);
+  for (const [i, width] of (ref.widths ?? []).entries()) {
+    expect(maxAbsDiff(gpu.widths![i] as RawImage, width), `widths[${i}]`).toBeLessThanOrEqual(2);
   }
   expect(gpu.timings?.kernelsMs).toBeGreaterThanOrEqual(0);
 }

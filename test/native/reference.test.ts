@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import type { RawImage } from '../../src/types.js';
+import { CpuBackend } from '../../src/backends/cpu.js';
 import { NativeError } from '../../src/native/index.js';
 import {
   decodeFixture,
@@ -108,6 +109,46 @@ describe.each(filterProbes)('the resize filter on a %s', (_name, src) => {
     const againstLanczos2 = psnr(r.thumb as RawImage, await vips('lanczos2'));
     expect(againstLanczos3).toBeGreaterThan(FILTER_PSNR);
     expect(againstLanczos3 - againstLanczos2).toBeGreaterThan(FILTER_MARGIN_DB);
+  });
+});
+
+describe('responsive widths', () => {
+  test('every width in one job, in order, each close to sharp and to the CPU backend', async () => {
+    const src = await decodeFixture('harbour.jpg');
+    const at = (width: number) => ({ width, height: Math.round((src.height * width) / src.width) });
+    const widths = [at(320), at(97), { width: src.width, height: src.height }];
+    const r = await binding.referenceResample(src, { thumb: at(256), widths });
+    expect(r.widths?.map((w) => [w.width, w.height])).toEqual(
+      widths.map((w) => [w.width, w.height]),
+    );
+    const cpu = await new CpuBackend().resample(src, { widths });
+    for (const [i, size] of widths.slice(0, 2).entries()) {
+      const mine = r.widths![i] as RawImage;
+      expect(psnr(mine, await sharpResize(src, size.width, size.height))).toBeGreaterThan(
+        PHOTO_PSNR,
+      );
+      expect(psnr(mine, cpu.widths![i] as RawImage)).toBeGreaterThan(PHOTO_PSNR);
+    }
+    // The source's own width is the decoded image itself.
+    expect(Buffer.compare(r.widths![2]!.data, src.data)).toBe(0);
+  });
+
+  test('widths are checked like every other size', async () => {
+    const src = solid(8, 8, [1, 2, 3]);
+    const message = (request: object) =>
+      binding.referenceResample(src, request).then(
+        () => 'accepted',
+        (e: Error) => e.message,
+      );
+    expect(await message({ widths: [{ width: 0, height: 4 }] })).toContain(
+      'Expected widths[0] size between 1x1',
+    );
+    expect(
+      await message({ widths: Array.from({ length: 33 }, () => ({ width: 4, height: 4 })) }),
+    ).toBe('Expected at most 32 widths but received 33');
+    expect(await message({ widths: { width: 4, height: 4 } })).toBe(
+      'Expected array for request.widths but received a value of type object',
+    );
   });
 });
 

@@ -20,6 +20,7 @@ void RunJob(const ImageView& source, const JobPlan& plan, const JobOutputs& outp
   if (plan.blur) Blur(thumb, *plan.blur, c, outputs.blur);
   if (plan.lq) Resize(source.data, *plan.lq, c, outputs.lq);
   if (plan.sample) Resize(plan.sampleFromThumb ? thumb : source.data, *plan.sample, c, outputs.sample);
+  for (size_t i = 0; i < plan.widths.size(); ++i) Resize(source.data, plan.widths[i], c, outputs.widths[i]);
 }
 
 }  // namespace imgproc::reference

@@ -50,10 +50,10 @@ export class NativeGpuEngine implements GpuEngine {
   }
 
   async resample(source: RawImage, request: ResampleRequest): Promise<ResampleResult> {
-    const { thumb, blur, lq, sample } = await this.binding.cudaResample(source, request, {
+    const { thumb, blur, lq, sample, widths } = await this.binding.cudaResample(source, request, {
       device: this.device,
     });
-    return { thumb, blur, lq, sample };
+    return { thumb, blur, lq, sample, widths };
   }
 
   release(): Promise<void> {
