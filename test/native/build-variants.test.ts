@@ -58,7 +58,7 @@ describe('the build without nvcc', () => {
     });
     expect(batch.code, batch.out).toBe(0);
     expect(batch.out).toMatch(/backend: cpu \(.*\)/);
-  });
+  }, 240_000); // a C++ build: about 45 s alone, longer on a loaded machine
 });
 
 describe('the install-time build without cmake', () => {
