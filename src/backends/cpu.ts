@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import type { RawImage, ResampleRequest, Size } from '../types.js';
 import type { Backend, ResampleResult } from './backend.js';
+import { vipsOperation } from './vips-errors.js';
 
 function fromRaw(image: RawImage): sharp.Sharp {
   const { width, height, channels } = image;
@@ -8,7 +9,9 @@ function fromRaw(image: RawImage): sharp.Sharp {
 }
 
 async function toRaw(pipeline: sharp.Sharp): Promise<RawImage> {
-  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await vipsOperation(() =>
+    pipeline.raw().toBuffer({ resolveWithObject: true }),
+  );
   return { data, width: info.width, height: info.height, channels: info.channels as 3 | 4 };
 }
 

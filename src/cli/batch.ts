@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { selectBackend } from '../backends/select.js';
 import type { BatchConfig } from '../config/batch.js';
-import { ImageInputError, errorMessage } from '../errors.js';
+import { ImageInputError, ResourceError, errorMessage, shortenMiddle } from '../errors.js';
 import { relativeInside } from '../paths.js';
+import { MemoryBudget } from '../pipeline/memory-budget.js';
 import { sweepTempFiles, writeAtomic } from '../storage/atomic-write.js';
 import { Storages, isObjectUrl } from '../storage/index.js';
 import { isUpToDate, processImage } from '../pipeline/process-image.js';
@@ -40,7 +41,7 @@ function lockFolder(outDir: string): string {
 function shown(path: string): string {
   if (isObjectUrl(path)) return path;
   const rel = relativeInside(process.cwd(), path);
-  return rel ? rel : path;
+  return shortenMiddle(rel ? rel : path);
 }
 
 export async function runBatch(cfg: BatchConfig): Promise<number> {
@@ -85,7 +86,7 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
     if (reportPath) items.push(item);
   };
   for (const p of plan.problems) {
-    reporter.failure(p.input, p.reason);
+    reporter.failure(shortenMiddle(p.input), p.reason);
     record({ input: p.input, status: 'failed', code: 'BAD_INPUT', reason: p.reason });
   }
 
@@ -140,24 +141,26 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const started = performance.now();
+  let fatal: ResourceError | undefined;
   const backendName = backend.name;
   try {
     if (!isObjectUrl(outDir)) await sweepTempFiles(outDir);
     tuneSharp(processing.concurrency);
     const limit = pLimit(processing.concurrency);
-    let stop = false;
+    const memory = new MemoryBudget(processing.maxMemory);
+    let stop: string | undefined;
     reporter.startProgress(plan.tasks.length);
     const runOne = async (task: ImageTask): Promise<void> => {
       if (stop || interrupted) {
         record({
           input: task.input,
           status: 'not-started',
-          reason: interrupted ? 'interrupted' : 'stopped by --fail-fast',
+          reason: interrupted ? 'interrupted' : stop,
         });
         return;
       }
       try {
-        const result = await processImage(task, { backend, storage });
+        const result = await processImage(task, { backend, storage, memory });
         record({
           input: task.input,
           status: result.status,
@@ -165,15 +168,23 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
           sidecar: result.sidecarPath,
         });
       } catch (err) {
+        if (err instanceof ResourceError) {
+          // Every later image would fail the same way: one line for the run, not one per image.
+          if (!stop) reporter.error(err.message);
+          stop ??= err.message;
+          fatal = err;
+          record({ input: task.input, status: 'failed', code: err.code, reason: err.message });
+          return;
+        }
         const input = err instanceof ImageInputError ? err : undefined;
-        reporter.failure(shown(task.input), input ? input.message : errorMessage(err), input?.hint);
+        reporter.failure(shown(task.input), errorMessage(err), input?.hint);
         record({
           input: task.input,
           status: 'failed',
           code: input?.code ?? 'ERROR',
           reason: errorMessage(err),
         });
-        if (failFast) stop = true;
+        if (failFast) stop ??= 'stopped by --fail-fast';
       } finally {
         reporter.tick();
       }
@@ -221,5 +232,6 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
     );
   }
   if (interrupted) return EXIT.interrupted;
+  if (fatal) return EXIT.fatal;
   return summary.failed > 0 || summary.notStarted > 0 ? EXIT.someFailed : EXIT.ok;
 }

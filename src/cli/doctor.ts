@@ -38,6 +38,9 @@ export interface DoctorReport {
     gpuTimeoutSeconds: number;
     concurrency: number;
     maxPixels: number;
+    /** --max-memory in bytes, and the memory it was derived from (RAM or the cgroup limit). */
+    maxMemory: number;
+    machineMemory: number;
   };
 }
 
@@ -47,15 +50,23 @@ function cudaVersion(v: number): string | null {
 }
 
 export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> {
-  const [{ availableParallelism, cpus }, { default: sharp }, native, select, options, version] =
-    await Promise.all([
-      import('node:os'),
-      import('sharp'),
-      import('../native/index.js'),
-      import('../backends/select.js'),
-      import('../config/options.js'),
-      import('../version.js'),
-    ]);
+  const [
+    { availableParallelism, cpus },
+    { default: sharp },
+    native,
+    select,
+    options,
+    version,
+    memory,
+  ] = await Promise.all([
+    import('node:os'),
+    import('sharp'),
+    import('../native/index.js'),
+    import('../backends/select.js'),
+    import('../config/options.js'),
+    import('../version.js'),
+    import('../pipeline/memory-budget.js'),
+  ]);
   const processing = options.resolveProcessingOptions(raw);
   const load = native.nativeAddon();
 
@@ -124,6 +135,8 @@ export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> 
       gpuTimeoutSeconds: processing.gpuTimeoutMs / 1000,
       concurrency: processing.concurrency,
       maxPixels: processing.maxPixels,
+      maxMemory: processing.maxMemory,
+      machineMemory: memory.machineMemory(),
     },
   };
 }
@@ -144,6 +157,8 @@ function addonLine(a: DoctorReport['addon']): string[] {
       return [`addon     not loaded: ${a.reason}`, `          to fix: ${a.hint}`];
   }
 }
+
+const gib = (bytes: number) => (bytes / GIB).toFixed(1);
 
 export function formatDoctorReport(r: DoctorReport): string {
   const lines = [`imgproc ${r.version}`, ...addonLine(r.addon)];
@@ -167,6 +182,8 @@ export function formatDoctorReport(r: DoctorReport): string {
     `backend   ${r.defaults.backend} -> ${r.defaults.resolved} (${r.defaults.reason})`,
     `defaults  gpu ${r.defaults.gpu}, gpu-timeout ${r.defaults.gpuTimeoutSeconds} s, ` +
       `concurrency ${r.defaults.concurrency}, max-pixels ${r.defaults.maxPixels}`,
+    `memory    max-memory ${gib(r.defaults.maxMemory)} GiB for the images in flight ` +
+      `(default: half of ${gib(r.defaults.machineMemory)} GiB, this machine's RAM or cgroup limit)`,
   );
   return lines.join('\n') + '\n';
 }

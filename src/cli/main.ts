@@ -7,6 +7,7 @@ import {
   resolveProcessingOptions,
   type RawOptions,
 } from '../config/options.js';
+import { defaultMaxMemory, formatBytes } from '../pipeline/memory-budget.js';
 import { errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
 import { addDaemonOptions } from './daemon.js';
@@ -62,6 +63,10 @@ function buildProgram(): Command {
     .option(
       '--max-pixels <n>',
       `refuse images whose header declares more pixels (default: ${DEFAULT_MAX_PIXELS})`,
+    )
+    .option(
+      '--max-memory <size>',
+      `memory the images in flight may take together, like 4GiB; each waits for its estimated peak (default: half of this machine's, ${formatBytes(defaultMaxMemory())})`,
     )
     .option('-f, --force', 'redo images whose outputs are already current')
     .option('-n, --dry-run', 'show what would be processed, write nothing')

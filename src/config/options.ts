@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { BACKEND_CHOICES, type BackendChoice } from '../backends/backend.js';
 import { UsageError } from '../errors.js';
+import { defaultMaxMemory, formatBytes, parseByteSize } from '../pipeline/memory-budget.js';
 import {
   ALL_OPS,
   type ImageOutputName,
@@ -41,6 +42,8 @@ export interface ProcessingOptions {
   ops: OpName[];
   output: OutputOptions;
   maxPixels: number;
+  /** Bytes the images in flight may take together (--max-memory). */
+  maxMemory: number;
   concurrency: number;
   force: boolean;
   backend: BackendChoice;
@@ -159,6 +162,19 @@ export function resolveOps(raw: RawOptions, env: NodeJS.ProcessEnv = process.env
   return v === undefined ? [...ALL_OPS] : parseList('ops', v, ALL_OPS);
 }
 
+/** Below this not even a small photo fits: a typo ("512" for 512 MiB) is refused, not obeyed. */
+const MIN_MAX_MEMORY = 16 * 1024 * 1024;
+
+function parseMaxMemory(value: string): number {
+  const bytes = parseByteSize(value);
+  if (bytes === undefined || bytes < MIN_MAX_MEMORY) {
+    throw new UsageError(
+      `Expected a size of at least ${formatBytes(MIN_MAX_MEMORY)} (like 4GiB or 512MiB) for max-memory but received "${value}"`,
+    );
+  }
+  return bytes;
+}
+
 export function resolveProcessingOptions(
   raw: RawOptions,
   env: NodeJS.ProcessEnv = process.env,
@@ -166,6 +182,7 @@ export function resolveProcessingOptions(
   const get = (k: string) => str(pick(raw, k, env));
   const concurrency = get('concurrency');
   const maxPixels = get('maxPixels');
+  const maxMemory = get('maxMemory');
   const gpu = get('gpu');
   const gpuTimeout = get('gpuTimeout');
   const cpu = bool('cpu', pick(raw, 'cpu', env));
@@ -185,6 +202,7 @@ export function resolveProcessingOptions(
       maxPixels === undefined
         ? DEFAULT_MAX_PIXELS
         : parseInteger('max-pixels', maxPixels, 1, Number.MAX_SAFE_INTEGER),
+    maxMemory: maxMemory === undefined ? defaultMaxMemory() : parseMaxMemory(maxMemory),
     concurrency:
       concurrency === undefined
         ? DEFAULT_CONCURRENCY_PER_CORE * availableParallelism()

@@ -1,8 +1,11 @@
 import sharp from 'sharp';
 import type { DecodePolicy } from '../backends/backend.js';
-import type { RawImage, Size } from '../types.js';
+import { stableVipsErrors } from '../backends/vips-errors.js';
 import { ImageInputError } from '../errors.js';
+import type { RawImage, Size } from '../types.js';
 import { decodesAtEighthScale, pruneScansForEighthScale } from './jpeg-scans.js';
+import type { DeclaredPixels } from './memory-budget.js';
+import { tiffMarksAlpha } from './tiff-extra-samples.js';
 
 export interface SourceInfo {
   /** Format as a user names it: jpeg, png, webp, gif, tiff, avif, heif, … */
@@ -18,6 +21,8 @@ export interface SourceInfo {
   /** Raw EXIF and XMP blocks, for --keep-metadata. */
   exif?: Buffer;
   xmp?: Buffer;
+  /** The stored pixels as the header declares them: what the memory estimate is made from. */
+  declared: DeclaredPixels;
 }
 
 /** Raster formats imgproc takes; libvips' other loaders (SVG, raw pixels, …) are refused. */
@@ -88,17 +93,41 @@ function formatName(meta: sharp.Metadata): string {
   return meta.format ?? 'unknown';
 }
 
-/** Reads the header only: format, size, alpha. Refuses bombs before a single pixel is decoded. */
-export async function readHeader(buf: Buffer, maxPixels: number): Promise<SourceInfo> {
-  if (buf.length === 0) {
+/** Bytes per band of each libvips band format. */
+const SAMPLE_BYTES: Record<string, number> = {
+  uchar: 1,
+  char: 1,
+  ushort: 2,
+  short: 2,
+  uint: 4,
+  int: 4,
+  float: 4,
+  complex: 8,
+  double: 8,
+  dpcomplex: 16,
+};
+
+/**
+ * Reads the header only: format, size, alpha. Refuses bombs before a single pixel is decoded.
+ * `input` is the file's bytes, or a path libvips reads the header from; `head` is the file's first
+ * bytes, for naming formats libvips does not know.
+ */
+export async function readHeader(
+  input: Buffer | string,
+  maxPixels: number,
+  head: Buffer = typeof input === 'string' ? Buffer.alloc(0) : input,
+): Promise<SourceInfo> {
+  if (Buffer.isBuffer(input) && input.length === 0) {
     throw new ImageInputError('EMPTY', 'empty file (0 bytes)', 'the upload or copy did not finish');
   }
   let meta: sharp.Metadata;
   try {
     // The header is read without sharp's own pixel limit: ours is checked next, with a clear reason.
-    meta = await sharp(buf, { ...SHARP_OPTIONS, limitInputPixels: false }).metadata();
+    meta = await stableVipsErrors(() =>
+      sharp(input, { ...SHARP_OPTIONS, limitInputPixels: false }).metadata(),
+    );
   } catch (err) {
-    throw classifyUnreadable(buf, err);
+    throw classifyUnreadable(head, err);
   }
   if (!RASTER_FORMATS.has(meta.format ?? '')) {
     // Whatever the name says: an SVG called photo.png is not rasterised from untrusted uploads.
@@ -120,8 +149,9 @@ export async function readHeader(buf: Buffer, maxPixels: number): Promise<Source
   }
   const swap = (meta.orientation ?? 1) >= 5;
   const height = meta.pageHeight ?? meta.height;
+  const format = formatName(meta);
   return {
-    format: formatName(meta),
+    format,
     width: swap ? height : meta.width,
     height: swap ? meta.width : height,
     hasAlpha: meta.hasAlpha ?? false,
@@ -129,6 +159,14 @@ export async function readHeader(buf: Buffer, maxPixels: number): Promise<Source
     progressive: meta.isProgressive ?? false,
     exif: meta.exif,
     xmp: meta.xmp,
+    declared: {
+      format,
+      width: meta.width,
+      height,
+      bands: meta.channels ?? 4,
+      sampleBytes: SAMPLE_BYTES[meta.depth ?? ''] ?? 4,
+      frames: meta.pages ?? 1,
+    },
   };
 }
 
@@ -153,6 +191,20 @@ export function bytesToDecode(buf: Buffer, info: SourceInfo, size: Size): Buffer
   return decodesAtEighthScale(stored, target) ? (pruneScansForEighthScale(buf) ?? buf) : buf;
 }
 
+/** Colour bands, then alpha where the file marks one: TIFF extra samples beyond them are dropped. */
+function keepBands(
+  image: RawImage | { data: Buffer; width: number; height: number; channels: number },
+  keep: 3 | 4,
+): RawImage {
+  const { data, width, height, channels } = image;
+  if (channels === keep) return { data, width, height, channels: keep };
+  const out = Buffer.allocUnsafe(width * height * keep);
+  for (let src = 0, dst = 0; dst < out.length; src += channels, dst += keep) {
+    for (let b = 0; b < keep; b++) out[dst + b] = data[src + b]!;
+  }
+  return { data: out, width, height, channels: keep };
+}
+
 /**
  * Decodes once, to 8-bit sRGB (ICC, CMYK, 16-bit, grey handled), EXIF orientation applied, alpha
  * kept, first frame only, resized on load to `size` (antialiased, premultiplied).
@@ -163,22 +215,42 @@ export async function decode(
   size: Size,
   maxPixels: number,
 ): Promise<RawImage> {
-  let pipeline = sharp(bytesToDecode(buf, info, size), {
-    ...SHARP_OPTIONS,
-    limitInputPixels: maxPixels,
-  }).rotate();
-  if (size.width !== info.width || size.height !== info.height) {
-    pipeline = pipeline.resize(size.width, size.height, { kernel: 'lanczos3', fit: 'fill' });
-  }
-  pipeline = pipeline.toColourspace('srgb');
-  pipeline = info.hasAlpha ? pipeline.ensureAlpha() : pipeline.removeAlpha();
+  const input = bytesToDecode(buf, info, size);
+  const resized = size.width !== info.width || size.height !== info.height;
+  const extraBands = info.declared.bands > 4 && info.format === 'tiff';
   try {
-    const { data, info: out } = await pipeline
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    const channels = out.channels;
-    if (channels !== 3 && channels !== 4) throw new Error(`unexpected ${channels} channels`);
-    return { data, width: out.width, height: out.height, channels };
+    return await stableVipsErrors(async () => {
+      let pipeline = sharp(input, { ...SHARP_OPTIONS, limitInputPixels: maxPixels }).rotate();
+      if (extraBands) {
+        // libvips would take the last extra band for alpha: drop the extras before any resampling.
+        const full = await pipeline
+          .toColourspace('srgb')
+          .raw({ depth: 'uchar' })
+          .toBuffer({ resolveWithObject: true });
+        const image = keepBands(
+          {
+            data: full.data,
+            width: full.info.width,
+            height: full.info.height,
+            channels: full.info.channels,
+          },
+          tiffMarksAlpha(buf) ? 4 : 3,
+        );
+        pipeline = sharp(image.data, { raw: image });
+      }
+      if (resized) {
+        pipeline = pipeline.resize(size.width, size.height, { kernel: 'lanczos3', fit: 'fill' });
+      }
+      pipeline = pipeline.toColourspace('srgb');
+      const alpha = extraBands ? tiffMarksAlpha(buf) : info.hasAlpha;
+      pipeline = alpha ? pipeline.ensureAlpha() : pipeline.removeAlpha();
+      const { data, info: out } = await pipeline
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
+      const channels = out.channels;
+      if (channels !== 3 && channels !== 4) throw new Error(`unexpected ${channels} channels`);
+      return { data, width: out.width, height: out.height, channels };
+    });
   } catch (err) {
     throw corrupt(err instanceof Error ? err.message : String(err));
   }

@@ -1,13 +1,15 @@
-import { webcrypto } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Backend } from '../backends/backend.js';
-import type { ResampleRequest, Size } from '../types.js';
 import { ImageInputError } from '../errors.js';
 import { computeGradient } from '../gradient/index.js';
 import { Storages, isObjectUrl, locate, type Storage } from '../storage/index.js';
-import { decode, decodeSize, hasDecodableSignature, readHeader } from './decode.js';
-import { fitInside, scaledSize, thumbSize } from './dimensions.js';
+import type { ResampleRequest, Size } from '../types.js';
+import { decode, decodeSize, readHeader } from './decode.js';
+import { largestOutput, planOutputSizes } from './dimensions.js';
 import { blurDataUrl, encodeWebp } from './encode.js';
+import type { MemoryBudget } from './memory-budget.js';
+import { Admission } from './admission.js';
+import { probeSource, sha256Hex } from './source.js';
 import { optionsHash, readCurrentSidecar, serializeSidecar } from './sidecar.js';
 import type {
   ImageOutputName,
@@ -23,42 +25,11 @@ export interface PipelineContext {
   backend: Backend;
   /** Where sources are read and outputs written; local files only when absent. */
   storage?: Storage;
+  /** Shared by every image in flight: each waits here until its estimated peak fits. */
+  memory: MemoryBudget;
 }
 
 const localOnly = new Storages();
-
-/** Longer side of the small image the palette and the inline placeholder are made from. */
-const SAMPLE_SIZE = 64;
-
-export interface OutputSizes {
-  thumb?: Size;
-  blur?: Size;
-  lq?: Size;
-  sample?: Size;
-}
-
-/** Every output's size, from the displayed source size alone: one function for both backends. */
-export function planOutputSizes(
-  source: Size,
-  task: Pick<ImageTask, 'ops' | 'options'>,
-): OutputSizes {
-  const { ops, options } = task;
-  const thumb = thumbSize(source, options.thumbWidth);
-  return {
-    thumb: ops.includes('thumb') ? thumb : undefined,
-    blur: ops.includes('blur') ? thumb : undefined,
-    lq: ops.includes('lq') ? scaledSize(source, options.lqScale) : undefined,
-    sample: ops.includes('gradient') ? fitInside(source, SAMPLE_SIZE) : undefined,
-  };
-}
-
-function largest(sizes: OutputSizes): Size {
-  let best: Size = { width: 1, height: 1 };
-  for (const s of Object.values(sizes) as Size[]) {
-    if (s && s.width * s.height > best.width * best.height) best = s;
-  }
-  return best;
-}
 
 /** The longest file name an image writes: `<name>_thumb.webp`. */
 const LONGEST_SUFFIX = '_thumb.webp';
@@ -75,28 +46,9 @@ function checkNameLength(stem: string): void {
   }
 }
 
-/**
- * A large file that does not start like an image is refused from its first bytes (with the same
- * reason a full read would give), not read whole into memory first.
- */
-function headCheck(maxPixels: number) {
-  return async (head: Buffer): Promise<void> => {
-    if (hasDecodableSignature(head)) return;
-    await readHeader(head, maxPixels).catch((err: unknown) => {
-      // A format cut short by the prefix (an SVG, say) is judged on the whole file.
-      if (err instanceof ImageInputError && err.code !== 'CORRUPT') throw err;
-    });
-  };
-}
-
 /** ETags as servers send them, quotes and all; the sidecar keeps them bare. */
 function bareEtag(etag: string | undefined): string | undefined {
   return etag?.replace(/^W\//, '').replace(/"/g, '');
-}
-
-/** WebCrypto hashes on libuv's pool: a 20 MB file must not stall the event loop. */
-async function sha256Hex(buf: Buffer): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', buf)).toString('hex');
 }
 
 /**
@@ -150,6 +102,19 @@ export async function isUpToDate(task: ImageTask, storage: Storage = localOnly):
  * sidecar last. Throws ImageInputError for inputs that can never work; anything else may be retried.
  */
 export async function processImage(task: ImageTask, ctx: PipelineContext): Promise<ProcessResult> {
+  const admission = new Admission(ctx.memory, task, ctx.backend);
+  try {
+    return await processAdmitted(task, ctx, admission);
+  } finally {
+    admission.give();
+  }
+}
+
+async function processAdmitted(
+  task: ImageTask,
+  ctx: PipelineContext,
+  admission: Admission,
+): Promise<ProcessResult> {
   const t0 = performance.now();
   const storage = ctx.storage ?? localOnly;
   checkNameLength(task.outputStem);
@@ -161,9 +126,14 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
     const current = await currentByEtag(task, storage, sidecarPath, options);
     if (current) return { status: 'skipped', sidecar: current, sidecarPath };
   }
+  // The header is read from the first bytes, and the image admitted, before the rest is read.
   const { data: buf, info: read } = await storage.readSource(
     task.input,
-    headCheck(task.maxPixels),
+    async (head, bytes, localPath) => {
+      const probed = await probeSource(head, bytes, localPath, task.maxPixels);
+      if (probed) await admission.take(probed, bytes);
+      else await admission.takeForBytes(bytes);
+    },
     task.source,
   );
   const sha256 = await sha256Hex(buf);
@@ -181,12 +151,12 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
   }
 
   const info = await readHeader(buf, task.maxPixels);
-  const source: Size = { width: info.width, height: info.height };
-  const sizes = planOutputSizes(source, task);
+  await admission.take(info, buf.length);
+  const sizes = planOutputSizes(info, task);
   const decoded = await decode(
     buf,
     info,
-    decodeSize(info, largest(sizes), ctx.backend.decodePolicy),
+    decodeSize(info, largestOutput(sizes), ctx.backend.decodePolicy),
     task.maxPixels,
   );
   const tDecode = performance.now();
@@ -210,6 +180,8 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
         const webp = await encodeWebp(image, {
           quality: task.options.quality[name],
           effort: task.options.effort[name],
+        }).catch((err: unknown) => {
+          throw outputTooLarge(err, name, image);
         });
         return { name, image, webp: addWebpMetadata(webp, metadata) };
       }),
@@ -287,4 +259,15 @@ export async function processImage(task: ImageTask, ctx: PipelineContext): Promi
     totalMs: tEnd - t0,
   };
   return { status: 'processed', sidecar, sidecarPath, timings };
+}
+
+/** An output the encoder still refuses: permanent, with what was asked and what to change. */
+function outputTooLarge(err: unknown, name: ImageOutputName, image: Size): unknown {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (!/too large for the WebP format/i.test(msg)) return err;
+  return new ImageInputError(
+    'OUTPUT_TOO_LARGE',
+    `the ${name} output (${image.width}x${image.height}) cannot be encoded as WebP: ${msg}`,
+    'lower --thumb-width or --lq-scale',
+  );
 }

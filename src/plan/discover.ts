@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
+import { errnoReason } from '../errors.js';
 import { isInside } from '../paths.js';
 
 /** One input found on disk: its path, and the relative path its outputs mirror under --out. */
@@ -151,7 +152,11 @@ export async function discoverInputs(
 
   for (const arg of args) {
     const abs = resolve(cwd, arg);
-    const st = await stat(abs).catch(() => undefined);
+    let statError: unknown;
+    const st = await stat(abs).catch((err: unknown) => {
+      statError = err;
+      return undefined;
+    });
     if (st?.isDirectory()) {
       found.push(...(await walk(abs, [walkPattern], exclude)));
     } else if (st?.isFile()) {
@@ -163,8 +168,12 @@ export async function discoverInputs(
       if (matches.length === 0)
         problems.push({ input: arg, reason: 'no file matches this pattern' });
       found.push(...matches);
+    } else if (st) {
+      problems.push({ input: arg, reason: 'not a regular file (a FIFO, socket or device)' });
     } else {
-      problems.push({ input: arg, reason: 'no such file or folder' });
+      const code = (statError as NodeJS.ErrnoException | undefined)?.code;
+      const reason = code === 'ENOENT' ? undefined : errnoReason(statError);
+      problems.push({ input: arg, reason: reason ?? 'no such file or folder' });
     }
   }
 

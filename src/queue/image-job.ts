@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import type { ProcessingOptions } from '../config/options.js';
 import { isStrictlyInside } from '../paths.js';
+import { MemoryBudget } from '../pipeline/memory-budget.js';
 import { TEMP_MARKER } from '../storage/atomic-write.js';
 import { processImage } from '../pipeline/process-image.js';
 import { buildTask, parseJob } from './job.js';
@@ -30,6 +31,8 @@ export function imageJobHandler(opts: ImageJobOptions): {
   onAbandon: (raw: string) => Promise<void>;
 } {
   const { dataDir, outputRoots } = opts;
+  // Every job this worker runs draws on one budget, as a batch run's images do.
+  const memory = new MemoryBudget(opts.processing.maxMemory);
   const handler: JobHandler = async (raw) => {
     const job = parseJob(raw);
     const task = await buildTask(job, { dataDir, processing: opts.processing, outputRoots });
@@ -38,7 +41,10 @@ export function imageJobHandler(opts: ImageJobOptions): {
     let result;
     try {
       if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
-      result = await processImage({ ...task, input: input.path }, { backend: opts.backend });
+      result = await processImage(
+        { ...task, input: input.path },
+        { backend: opts.backend, memory },
+      );
     } finally {
       await input.close();
     }

@@ -1,9 +1,48 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeError } from '../errors.js';
 
 /** Marks temporary files so that a re-run can sweep the ones a killed run left behind. */
 export const TEMP_MARKER = '.imgproc-tmp-';
+
+/** A file written under a temporary name beside its target, not yet in place. */
+export interface StagedFile {
+  readonly path: string;
+  /** Renames it onto its target. */
+  commit(): Promise<void>;
+  /** Removes the temporary file; harmless after a commit. */
+  discard(): Promise<void>;
+}
+
+/** Writes `data` to a temporary name in the target's folder; errors name the folder. */
+export async function stageFile(path: string, data: Buffer | string): Promise<StagedFile> {
+  const folder = dirname(path);
+  // A short name of its own: appending to a long output name could pass the 255-byte limit.
+  const tmp = join(folder, `${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await writeFile(tmp, data);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw writeError(err, folder);
+  }
+  let committed = false;
+  return {
+    path,
+    async commit() {
+      try {
+        await rename(tmp, path);
+        committed = true;
+      } catch (err) {
+        await rm(tmp, { force: true }).catch(() => undefined);
+        throw writeError(err, folder);
+      }
+    },
+    async discard() {
+      if (!committed) await rm(tmp, { force: true }).catch(() => undefined);
+    },
+  };
+}
 
 /** Writes to a temporary name in the same folder, then renames: readers never see half a file. */
 export async function writeAtomic(
@@ -11,16 +50,13 @@ export async function writeAtomic(
   data: Buffer | string,
   { ensureDir = true } = {},
 ): Promise<void> {
-  if (ensureDir) await mkdir(dirname(path), { recursive: true });
-  // A short name of its own: appending to a long output name could pass the 255-byte limit.
-  const tmp = join(dirname(path), `${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+  if (ensureDir) {
+    await mkdir(dirname(path), { recursive: true }).catch((err: unknown) => {
+      throw writeError(err, dirname(path));
+    });
   }
+  const staged = await stageFile(path, data);
+  await staged.commit();
 }
 
 /** Removes temporary files that a killed run left behind under `dir`; returns how many. */

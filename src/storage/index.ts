@@ -8,9 +8,8 @@ export { ObjectStore, type ObjectStoreSettings } from './s3.js';
 export { StorageError } from './s3-errors.js';
 export type { HeadCheck, ListedObject, SourceInfo, Storage } from './storage.js';
 
-/** Objects larger than this have their first bytes checked before they are fetched whole. */
-const CHECK_ABOVE = 1 << 20;
-const HEAD_BYTES = 4096;
+/** What `check` sees of an object: enough for the header of nearly every format. */
+const HEAD_BYTES = 64 * 1024;
 
 /** Objects behind the Storage interface: one PutObject per write is already atomic. */
 class ObjectStorage implements Storage {
@@ -25,8 +24,14 @@ class ObjectStorage implements Storage {
     check: HeadCheck,
     known?: SourceInfo,
   ): Promise<{ data: Buffer; info: SourceInfo }> {
-    if (known && known.bytes > CHECK_ABOVE)
-      await check((await this.store.read(url, HEAD_BYTES)).data);
+    // Sized first, so that an object counts against the memory budget as a file does.
+    const size = known ?? (await this.store.stat(url));
+    if (size.bytes <= HEAD_BYTES) {
+      const whole = await this.store.read(url);
+      await check(whole.data, whole.data.length);
+      return whole;
+    }
+    await check((await this.store.read(url, HEAD_BYTES)).data, size.bytes);
     return this.store.read(url);
   }
 

@@ -1,21 +1,38 @@
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
-import { ImageInputError } from '../errors.js';
+import { constants as fsConstants, existsSync } from 'node:fs';
+import { mkdir, open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { ImageInputError, errnoReason, writeError } from '../errors.js';
 import { realInside } from '../paths.js';
 import { writeAtomic } from './atomic-write.js';
 import type { HeadCheck, SourceInfo, Storage } from './storage.js';
 
-/** Files up to this size are read whole at once; larger ones have their first bytes checked first. */
-const CHECK_ABOVE = 1 << 20;
-const HEAD_BYTES = 4096;
+/** What `check` sees of a source: enough for the header of nearly every format. */
+const HEAD_BYTES = 64 * 1024;
+/** Node's Buffer cannot hold a file this large, and no image within --max-pixels needs it. */
+const MAX_FILE_BYTES = 2 ** 31;
+/** Read in pieces this size, so no single read holds the thread pool for long. */
+const READ_CHUNK = 8 << 20;
 
-async function readPrefix(path: string, length: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
+/** Linux names an open descriptor as a path: libvips then reads the very file that was opened. */
+const FD_PATHS = existsSync('/proc/self/fd');
+
+async function readAt(
+  handle: FileHandle,
+  buf: Buffer,
+  at: number,
+  length: number,
+): Promise<number> {
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(
+      buf,
+      at + filled,
+      Math.min(READ_CHUNK, length - filled),
+      at + filled,
+    );
+    if (bytesRead === 0) break;
+    filled += bytesRead;
   }
+  return filled;
 }
 
 /** File system errors a user can act on, as one clear input error; others pass through. */
@@ -37,6 +54,9 @@ function inputError(err: unknown): unknown {
   if (code === 'EACCES' || code === 'EPERM') {
     return new ImageInputError('UNREADABLE', 'permission denied', 'check the file permissions');
   }
+  if (code === 'ENAMETOOLONG' || code === 'EIO' || code === 'ENOTDIR') {
+    return new ImageInputError('UNREADABLE', errnoReason(err)!);
+  }
   return err;
 }
 
@@ -51,17 +71,37 @@ export class LocalStorage implements Storage {
   }
 
   async readSource(path: string, check: HeadCheck): Promise<{ data: Buffer; info: SourceInfo }> {
+    let handle: FileHandle | undefined;
     try {
-      // Reading a FIFO or a device would block forever: only regular files are read.
-      const st = await stat(path);
-      if (!st.isFile() && !st.isDirectory()) {
+      // Opened once, and every read is of that file. O_NONBLOCK: a FIFO must not wait for a writer.
+      handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      const st = await handle.stat();
+      if (st.isDirectory())
+        throw new ImageInputError('NOT_A_FILE', 'is a folder, not an image file');
+      if (!st.isFile()) {
         throw new ImageInputError('NOT_A_FILE', 'not a regular file (a FIFO, socket or device)');
       }
-      if (st.isFile() && st.size > CHECK_ABOVE) await check(await readPrefix(path, HEAD_BYTES));
-      const data = await readFile(path);
-      return { data, info: { bytes: data.length } };
+      if (st.size === 0) {
+        throw new ImageInputError(
+          'EMPTY',
+          'empty file (0 bytes)',
+          'the upload or copy did not finish',
+        );
+      }
+      if (st.size >= MAX_FILE_BYTES) {
+        throw new ImageInputError('UNREADABLE', 'file too large to read (2 GiB or more)');
+      }
+      const head = Buffer.allocUnsafe(Math.min(st.size, HEAD_BYTES));
+      await readAt(handle, head, 0, head.length);
+      await check(head, st.size, FD_PATHS ? `/proc/self/fd/${handle.fd}` : path);
+      const data = Buffer.allocUnsafe(st.size);
+      head.copy(data);
+      const bytes = head.length + (await readAt(handle, data, head.length, st.size - head.length));
+      return { data: data.subarray(0, bytes), info: { bytes } };
     } catch (err) {
       throw inputError(err);
+    } finally {
+      await handle?.close();
     }
   }
 
@@ -77,7 +117,9 @@ export class LocalStorage implements Storage {
   }
 
   async prepareFolder(root: string, folder: string): Promise<void> {
-    await mkdir(root, { recursive: true });
+    await mkdir(root, { recursive: true }).catch((err: unknown) => {
+      throw writeError(err, root);
+    });
     // A link planted under the output root must not carry writes elsewhere.
     if (!(await realInside(root, folder))) {
       throw new ImageInputError(
@@ -86,7 +128,9 @@ export class LocalStorage implements Storage {
         'remove the link from the output folder',
       );
     }
-    await mkdir(folder, { recursive: true });
+    await mkdir(folder, { recursive: true }).catch((err: unknown) => {
+      throw writeError(err, folder);
+    });
   }
 
   async write(path: string, data: Buffer | string): Promise<void> {

@@ -14,10 +14,11 @@ export interface ListedObject {
 }
 
 /**
- * Checks the first bytes of a large source before it is read whole, so that a big file that is not
- * an image is refused without holding it in memory. Throws to refuse.
+ * Runs on a source's first bytes (all of them for a small one) and its size, before the source is
+ * read whole: it may refuse the source (throw) or wait (the memory budget). `localPath` names
+ * the very file being read, for a reader that needs to seek in it.
  */
-export type HeadCheck = (head: Buffer) => Promise<void>;
+export type HeadCheck = (head: Buffer, bytes: number, localPath?: string) => Promise<void>;
 
 /**
  * Where bytes live. Locations are absolute local paths or `s3://bucket/key` URLs; every read and
@@ -28,7 +29,7 @@ export interface Storage {
   /** Size (and ETag) of a source without reading it. */
   statSource(location: string): Promise<SourceInfo>;
   /**
-   * A source's bytes, whole, and what was read (its size and ETag); a large one passes `check` on
+   * A source's bytes, whole, and what was read (its size and ETag); every one passes `check` on
    * its first bytes first. `known` is what a listing or `statSource` already said about it.
    */
   readSource(

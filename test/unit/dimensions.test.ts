@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { fitInside, scaledSize, thumbSize } from '../../src/pipeline/dimensions.js';
+import { DEFAULT_OUTPUT_OPTIONS } from '../../src/config/options.js';
+import {
+  WEBP_MAX_SIDE,
+  fitFormat,
+  fitInside,
+  planOutputSizes,
+  scaledSize,
+  thumbSize,
+} from '../../src/pipeline/dimensions.js';
+import type { OpName } from '../../src/pipeline/types.js';
 
 const size = (width: number, height: number) => ({ width, height });
 
@@ -84,5 +93,34 @@ describe('fitInside', () => {
     expect(fitInside(size(2000, 8), 64)).toEqual(size(64, 1));
     expect(fitInside(size(8, 2000), 64)).toEqual(size(1, 64));
     expect(fitInside(size(100000, 1), 16)).toEqual(size(16, 1));
+  });
+});
+
+describe('planOutputSizes: every WebP output fits 16383 px a side', () => {
+  const task = (ops: OpName[] = ['thumb', 'blur', 'lq', 'gradient']) => ({
+    ops,
+    options: DEFAULT_OUTPUT_OPTIONS,
+  });
+  const within = (s: { width: number; height: number } | undefined) =>
+    s !== undefined && s.width <= WEBP_MAX_SIDE && s.height <= WEBP_MAX_SIDE;
+
+  it('scales a half-size copy that would be too wide down to fit, aspect kept', () => {
+    const sizes = planOutputSizes(size(34000, 1500), task());
+    expect(sizes.lq).toEqual(size(16383, 723)); // 17000x750 scaled by 16383/17000
+    expect(sizes.thumb).toEqual(size(256, 11));
+  });
+
+  it('fits strips in both directions, never below 1 px', () => {
+    expect(planOutputSizes(size(34000, 4), task()).lq).toEqual(size(16383, 2));
+    const tall = planOutputSizes(size(4, 40000), task());
+    expect(tall.thumb).toEqual(size(2, 16383)); // narrower than 256: not resized, but too tall
+    expect(tall.blur).toEqual(tall.thumb);
+    expect(tall.lq).toEqual(size(2, 16383)); // 2x20000 scaled by 16383/20000: 1.64 rounds to 2
+    for (const s of Object.values(tall)) expect(within(s)).toBe(true);
+  });
+
+  it('leaves outputs that fit alone', () => {
+    expect(fitFormat(size(16383, 16383))).toEqual(size(16383, 16383));
+    expect(planOutputSizes(size(4032, 3024), task()).lq).toEqual(size(2016, 1512));
   });
 });
