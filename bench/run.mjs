@@ -5,6 +5,7 @@
 //                    [--imgproc-args "--concurrency 3"]   extra flags for every imgproc contender
 //   npm run bench -- --backend cuda [--corpus DIR] [--limit N]     imgproc on the GPU vs --cpu
 //   npm run bench -- --flat-rss [--count 5000]                      memory over a long run
+//   npm run bench -- --memory [--max-memory 2GiB]                   peak RSS on heavy inputs vs the budget
 //   npm run bench -- --encoder-table [--corpus DIR] [--limit N]     WebP quality/effort table
 //   npm run bench -- --stages [--corpus DIR] [--limit N]            CPU time per pipeline stage
 //   npm run bench -- --verify-tolerances [--corpus DIR]             what verify's tolerances rest on
@@ -21,6 +22,10 @@ import { loadDefaults, parseArgs, REPO_ROOT } from './lib/settings.mjs';
 
 const { flags } = parseArgs(process.argv.slice(2));
 
+if (flags.memory) {
+  await (await import('./memory.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
 if (flags['flat-rss']) {
   await (await import('./flat-rss.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);

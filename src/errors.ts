@@ -117,8 +117,11 @@ export function isPermanent(err: unknown): boolean {
   return err instanceof ImageInputError;
 }
 
-/** An error as one line of bounded length: a message may carry a path of any length. */
+/** An error's message, each line of bounded length: a message may carry a path of any length. */
 export function errorMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return shortenMiddle(text.split('\n')[0]!, 400);
+  return text
+    .split('\n')
+    .map((line) => shortenMiddle(line, 400))
+    .join('\n');
 }

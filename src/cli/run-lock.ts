@@ -22,6 +22,7 @@ import {
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FatalError, ResourceError, errnoReason, errorMessage } from '../errors.js';
+import { makeFolder } from '../storage/atomic-write.js';
 
 const LOCK_NAME = '.imgproc.lock';
 const GUARD_NAME = '.imgproc.lock.takeover';
@@ -140,7 +141,7 @@ export class RunLock {
 
   static async acquire(outDir: string): Promise<RunLock> {
     try {
-      await mkdir(outDir, { recursive: true });
+      await makeFolder(outDir);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS')

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, parse, sep } from 'node:path';
 import { writeError } from '../errors.js';
 
 /** Marks temporary files so that a re-run can sweep the ones a killed run left behind. */
@@ -44,6 +44,27 @@ export async function stageFile(path: string, data: Buffer | string): Promise<St
   };
 }
 
+/**
+ * mkdir -p that reports the true cause: Node's recursive mkdir says ENOENT where a parent could
+ * not be created on a read-only file system, so each missing level is created on its own.
+ */
+export async function makeFolder(path: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const { root } = parse(path);
+  let at = root;
+  for (const part of path.slice(root.length).split(sep).filter(Boolean)) {
+    at = join(at, part);
+    await mkdir(at).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    });
+  }
+}
+
 /** Writes to a temporary name in the same folder, then renames: readers never see half a file. */
 export async function writeAtomic(
   path: string,
@@ -51,7 +72,7 @@ export async function writeAtomic(
   { ensureDir = true } = {},
 ): Promise<void> {
   if (ensureDir) {
-    await mkdir(dirname(path), { recursive: true }).catch((err: unknown) => {
+    await makeFolder(dirname(path)).catch((err: unknown) => {
       throw writeError(err, dirname(path));
     });
   }

@@ -1,8 +1,8 @@
 import { constants as fsConstants, existsSync } from 'node:fs';
-import { mkdir, open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { ImageInputError, errnoReason, writeError } from '../errors.js';
 import { realInside } from '../paths.js';
-import { writeAtomic } from './atomic-write.js';
+import { makeFolder, writeAtomic } from './atomic-write.js';
 import type { HeadCheck, SourceInfo, Storage } from './storage.js';
 
 /** What `check` sees of a source: enough for the header of nearly every format. */
@@ -117,7 +117,7 @@ export class LocalStorage implements Storage {
   }
 
   async prepareFolder(root: string, folder: string): Promise<void> {
-    await mkdir(root, { recursive: true }).catch((err: unknown) => {
+    await makeFolder(root).catch((err: unknown) => {
       throw writeError(err, root);
     });
     // A link planted under the output root must not carry writes elsewhere.
@@ -128,7 +128,7 @@ export class LocalStorage implements Storage {
         'remove the link from the output folder',
       );
     }
-    await mkdir(folder, { recursive: true }).catch((err: unknown) => {
+    await makeFolder(folder).catch((err: unknown) => {
       throw writeError(err, folder);
     });
   }
