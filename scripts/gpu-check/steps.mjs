@@ -136,10 +136,21 @@ export async function cliCompare(ctx) {
     (f) => JSON.parse(readFileSync(path.join(outs.cuda, f), 'utf8')).backend !== 'cuda',
   );
   if (onCpu.length > 0) failures.push(`resampled on the CPU after all: ${onCpu.join(', ')}`);
+  // imgproc verify holds CPU and CUDA outputs to its own per-output tolerances.
+  const verify = run(
+    ctx,
+    process.execPath,
+    ['bin/imgproc.cjs', 'verify', '--actual', outs.cuda, '--expected', outs.cpu],
+    {
+      timeoutS: 60,
+    },
+  );
+  if (verify.status !== 0)
+    failures.push(`imgproc verify exit ${verify.status}: ${lastLine(verify.stderr)}`);
   const scores = Object.entries(worst).map(([k, v]) => `${k} ${v.toFixed(1)} dB`);
   return {
     status: failures.length === 0 && scores.length > 0 ? 'pass' : 'fail',
-    summary: `perceptual comparison with --cpu, worst ${scores.join(', ')}${failures.length ? `; ${failures.length} below: ${failures[0]}` : ''}`,
+    summary: `${lastLine(verify.stderr)}; PSNR against --cpu, worst ${scores.join(', ')}${failures.length ? `; ${failures.length} problem(s): ${failures[0]}` : ''}`,
     data: { worstPsnr: worst, failures },
   };
 }
