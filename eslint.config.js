@@ -11,7 +11,7 @@ export default tseslint.config(
       'coverage/**',
       '.devicepack/**',
       'reports/**',
-      '.stryker-tmp/**',
+      '.stryker-tmp*/**',
     ],
   },
   js.configs.recommended,
