@@ -12,7 +12,9 @@ export interface JobStatus {
   code?: string;
   /** Due time of the next try (ms since the epoch), while retrying. */
   retryAt?: number;
-  /** Output paths relative to the output root, once done. */
+  /** The job's output folder relative to --data-dir, once done. */
+  out?: string;
+  /** Output paths relative to `out`, once done. */
   outputs?: Record<string, string>;
   sidecar?: string;
   updatedAt: number;

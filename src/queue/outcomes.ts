@@ -60,7 +60,15 @@ export async function recordSuccess(
   if (recorded && run.job) {
     const outputs = fields.outputs as Record<string, string> | undefined;
     const sidecar = typeof fields.sidecar === 'string' ? fields.sidecar : undefined;
-    const status = { ...run.job, state: 'done' as const, attempts: run.attempt, outputs, sidecar };
+    const out = typeof fields.out === 'string' ? fields.out : undefined;
+    const status = {
+      ...run.job,
+      state: 'done' as const,
+      attempts: run.attempt,
+      out,
+      outputs,
+      sidecar,
+    };
     await ctx.scripts.setJobStatus(
       run.job.id,
       jobStatus({ ...status, worker: ctx.workerId }),

@@ -97,7 +97,9 @@ describe.skipIf(!haveRedisServer())('daemon jobs: ids, output roots, inputs', ()
       state: 'done',
       input: 'up/a.png',
       attempts: 1,
+      out: 'processed',
       outputs: { thumb: 'p1/p1_thumb.webp' },
+      sidecar: 'p1/p1.json',
     });
 
     // The same id for another input: refused at once, the first job's outputs untouched.
@@ -276,7 +278,8 @@ describe.skipIf(!haveRedisServer())('daemon jobs: ids, output roots, inputs', ()
       const t0 = Date.now();
       const d = cli(['--daemon', '--redis', wrong, '--data-dir', data, '--cpu'], dir, started);
       expect(await d.exited).toBe(1);
-      expect(Date.now() - t0).toBeLessThan(10_000);
+      // Retrying would go on for good; a machine under load still starts and stops well within this.
+      expect(Date.now() - t0).toBeLessThan(15_000);
       expect(d.stderr()).toMatch(/refused the credentials: WRONGPASS/);
       expect(d.stderr()).not.toMatch(/cannot reach/);
       expect(d.stderr()).not.toContain('wrong');
