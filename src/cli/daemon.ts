@@ -5,6 +5,7 @@ import { resolveDaemonConfig, type DaemonConfig } from '../config/daemon.js';
 import type { ProcessingOptions, RawOptions } from '../config/options.js';
 import { FatalError, UsageError } from '../errors.js';
 import { isInside, realInside } from '../paths.js';
+import { Storages, isObjectUrl, objectAllowed, outputRoot } from '../storage/index.js';
 import { createLogger, type Logger } from '../queue/logger.js';
 import { addConnectionOptions } from './queue.js';
 
@@ -34,6 +35,11 @@ export function addDaemonOptions(cmd: Command): Command {
     )
     .option('--log-format <format>', 'daemon: human or json (default: human)')
     .option(
+      '--allow <s3-prefix>',
+      'daemon: an s3://bucket/prefix jobs may read and write; repeat for more (default: none)',
+      (value: string, previous?: string) => (previous ? `${previous},${value}` : value),
+    )
+    .option(
       '--output-roots <dirs>',
       'daemon: comma-separated folders in --data-dir that jobs may write under; the first is the default (default: processed)',
     )
@@ -59,11 +65,26 @@ export function addDaemonOptions(cmd: Command): Command {
     .addOption(hidden('--test-job-delay <ms>', 'hold every job this long (tests only)'));
 }
 
-/** The output roots as absolute paths; each must lie inside the data folder, links followed. */
-async function resolveOutputRoots(dataDir: string, given: string[]): Promise<string[]> {
+/**
+ * The output roots as absolute paths, each inside the data folder (links followed), or as
+ * `s3://` prefixes under --allow.
+ */
+async function resolveOutputRoots(
+  dataDir: string,
+  given: string[],
+  allow: readonly string[],
+): Promise<string[]> {
   if (given.length === 0) throw new UsageError('--output-roots needs at least one folder');
   const roots: string[] = [];
   for (const root of given) {
+    if (isObjectUrl(root)) {
+      const prefix = outputRoot(root);
+      if (!objectAllowed(`${prefix}/x`, allow)) {
+        throw new UsageError(`--output-roots: ${root} is not under any --allow s3://bucket/prefix`);
+      }
+      roots.push(prefix);
+      continue;
+    }
     const abs = resolve(dataDir, root);
     if (!isInside(dataDir, abs) || !(await realInside(dataDir, abs))) {
       throw new UsageError(
@@ -128,7 +149,7 @@ async function startDaemon(
   const dataDir = await realpath(cfg.dataDir).catch(() => {
     throw new FatalError(`--data-dir ${cfg.dataDir} does not exist`);
   });
-  const outputRoots = await resolveOutputRoots(dataDir, cfg.outputRoots);
+  const outputRoots = await resolveOutputRoots(dataDir, cfg.outputRoots, cfg.allow);
   const early = () => {
     const sig = stopSignal();
     if (sig) log.info(`${sig}: stopping before the worker started`);
@@ -147,11 +168,14 @@ async function startDaemon(
   }
   // The same libvips tuning as the batch command: one image's threads share the cores fairly.
   (await import('./sharp-tuning.js')).tuneSharp(processing.concurrency);
+  const storage = new Storages(cfg.objectStore);
   const { handler, onAbandon } = imageJobHandler({
     dataDir,
     outputRoots,
+    allow: cfg.allow,
     processing,
     backend,
+    storage,
     delayMs: cfg.testJobDelayMs,
   });
   const ref: { worker?: InstanceType<typeof QueueWorker> } = {};
@@ -214,6 +238,7 @@ async function startDaemon(
   } finally {
     server?.close();
     await backend.close().catch(() => {});
+    storage.close();
   }
   return 0;
 }

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { isObjectUrl, outputRoot, type ObjectStoreSettings } from '../storage/index.js';
+import { resolveObjectStoreSettings } from './object-store.js';
 import { pick, type RawOptions } from './options.js';
 import { parseBoolean, parseChoice, parseInteger, parseNumber } from './validate.js';
 
@@ -40,6 +42,9 @@ export interface DaemonConfig {
   queue?: string;
   prefix?: string;
   dataDir: string;
+  /** The `s3://bucket[/prefix]` locations jobs may read and write (canonical, no trailing '/'). */
+  allow: string[];
+  objectStore: ObjectStoreSettings;
   maxRetries: number;
   maxCrashes: number;
   shutdownTimeoutMs: number;
@@ -71,11 +76,25 @@ export function resolveDaemonConfig(raw: RawOptions): DaemonConfig {
     const v = pick(raw, k);
     return typeof v === 'string' ? v : undefined;
   };
+  const allow = (str('allow') ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '')
+    .map((a) => {
+      if (!isObjectUrl(a)) {
+        throw new UsageError(
+          `Expected s3://bucket or s3://bucket/prefix for allow but received "${a}"`,
+        );
+      }
+      return outputRoot(a);
+    });
   return {
     redisUrl,
     queue: str('queue'),
     prefix: str('prefix'),
     dataDir: resolve(str('dataDir') ?? '.'),
+    allow,
+    objectStore: resolveObjectStoreSettings(raw),
     maxRetries: integer(raw, 'maxRetries', 'max-retries', 3, 0, 100),
     maxCrashes: integer(raw, 'maxCrashes', 'max-crashes', 3, 1, 1000),
     shutdownTimeoutMs: seconds(raw, 'shutdownTimeout', 'shutdown-timeout', 30_000, 0),

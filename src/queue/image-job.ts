@@ -5,6 +5,7 @@ import type { ProcessingOptions } from '../config/options.js';
 import { isStrictlyInside } from '../paths.js';
 import { MemoryBudget } from '../pipeline/memory-budget.js';
 import { TEMP_MARKER } from '../storage/atomic-write.js';
+import { isObjectUrl, type Storage } from '../storage/index.js';
 import { processImage } from '../pipeline/process-image.js';
 import { buildTask, parseJob } from './job.js';
 import { checkOutputOwnership, openJobInput } from './job-files.js';
@@ -15,8 +16,11 @@ export interface ImageJobOptions {
   dataDir: string;
   /** Absolute folders jobs may write under (--output-roots); the first is the default `out`. */
   outputRoots: readonly string[];
+  /** The `s3://` prefixes jobs may read and write (--allow). */
+  allow: readonly string[];
   processing: ProcessingOptions;
   backend: Backend;
+  storage: Storage;
   /** Test knob: hold each job this long, input opened, before processing it. */
   delayMs?: number;
 }
@@ -35,15 +39,24 @@ export function imageJobHandler(opts: ImageJobOptions): {
   const memory = new MemoryBudget(opts.processing.maxMemory);
   const handler: JobHandler = async (raw) => {
     const job = parseJob(raw);
-    const task = await buildTask(job, { dataDir, processing: opts.processing, outputRoots });
-    await checkOutputOwnership(task, dataDir, job.id);
-    const input = await openJobInput(dataDir, task.input, job.input);
+    const task = await buildTask(job, {
+      dataDir,
+      processing: opts.processing,
+      outputRoots,
+      allow: opts.allow,
+    });
+    const remoteOut = isObjectUrl(task.outDir);
+    if (!remoteOut) await checkOutputOwnership(task, dataDir, job.id);
+    // An object is read by its URL under --allow; a file through the descriptor checked here.
+    const input = isObjectUrl(task.input)
+      ? { path: task.input, close: async () => {} }
+      : await openJobInput(dataDir, task.input, job.input);
     let result;
     try {
       if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
       result = await processImage(
         { ...task, input: input.path },
-        { backend: opts.backend, memory },
+        { backend: opts.backend, memory, storage: opts.storage },
       );
     } finally {
       await input.close();
@@ -56,14 +69,17 @@ export function imageJobHandler(opts: ImageJobOptions): {
     return {
       id: job.id,
       input: job.input,
-      out: toPosix(relative(dataDir, task.outDir)) || '.',
+      out: remoteOut ? task.outDir : toPosix(relative(dataDir, task.outDir)) || '.',
       outputs,
-      sidecar: toPosix(relative(task.outDir, result.sidecarPath)),
+      sidecar: remoteOut
+        ? result.sidecarPath.slice(task.outDir.length + 1)
+        : toPosix(relative(task.outDir, result.sidecarPath)),
       gradient: result.sidecar.gradient ?? null,
       skipped: result.status === 'skipped',
     };
   };
-  // A job handed back unfinished may have a temporary file half written: remove it.
+  // A job handed back unfinished may have a temporary file half written: remove it. Objects are
+  // written by single PUTs and have none.
   const onAbandon = async (raw: string) => {
     let job;
     try {
@@ -71,7 +87,9 @@ export function imageJobHandler(opts: ImageJobOptions): {
     } catch {
       return;
     }
-    const outDir = job.out === undefined ? outputRoots[0]! : resolve(dataDir, job.out);
+    const out = job.out ?? outputRoots[0]!;
+    if (isObjectUrl(out)) return;
+    const outDir = resolve(dataDir, out);
     const dir = resolve(outDir, job.id);
     if (!outputRoots.some((root) => isStrictlyInside(root, dir))) return;
     const names = await readdir(dir).catch(() => [] as string[]);

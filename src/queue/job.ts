@@ -5,6 +5,7 @@ import { resolveOutputOptions, type ProcessingOptions } from '../config/options.
 import { ImageInputError, errorMessage } from '../errors.js';
 import type { ImageTask } from '../pipeline/types.js';
 import { isInside, realInside } from '../paths.js';
+import { isObjectUrl, objectAllowed, outputRoot } from '../storage/index.js';
 import { QUEUE_JOB_KEYS, parseJobEntry, type JobEntry } from '../plan/job-entry.js';
 
 /**
@@ -48,6 +49,7 @@ export function deriveJobId(job: Record<string, unknown>): string {
 
 /** The form in which two spellings of one input path compare equal (`./a//b.jpg` is `a/b.jpg`). */
 export function inputKey(input: string): string {
+  if (isObjectUrl(input)) return input;
   return posix.normalize(input.split('\\').join('/'));
 }
 
@@ -117,14 +119,38 @@ export interface TaskContext {
   /** Real path of --data-dir. */
   dataDir: string;
   processing: ProcessingOptions;
-  /** Absolute folders inside the data folder that jobs may write under; the first is the default. */
+  /**
+   * Absolute folders inside the data folder, or `s3://` prefixes, that jobs may write under; the
+   * first is the default.
+   */
   outputRoots?: readonly string[];
+  /** The `s3://` prefixes jobs may read and write (--allow). */
+  allow?: readonly string[];
+}
+
+/** An `s3://` location a job names, checked against --allow. */
+function checkAllowed(location: string, what: string, allow: readonly string[], shown = location) {
+  if (!objectAllowed(location, allow)) {
+    throw new ImageInputError(
+      'UNSAFE_PATH',
+      `${what} "${shown}" is outside the allowed object locations`,
+      allow.length
+        ? `jobs may only name objects under ${allow.join(', ')} (--allow)`
+        : 'the daemon allows no s3:// locations: start it with --allow s3://bucket/prefix',
+    );
+  }
 }
 
 /** Where a job's outputs go: its `out`, or the first output root; only under an output root. */
 async function resolveOutDir(job: QueueJob, ctx: TaskContext): Promise<string> {
   const roots = ctx.outputRoots ?? [join(ctx.dataDir, DEFAULT_OUT)];
-  const outDir = job.out === undefined ? roots[0]! : resolve(ctx.dataDir, job.out);
+  const out = job.out ?? roots[0]!;
+  if (isObjectUrl(out)) {
+    const prefix = outputRoot(out);
+    checkAllowed(`${prefix}/${job.id}/${job.id}.json`, 'out', ctx.allow ?? [], out);
+    return prefix;
+  }
+  const outDir = resolve(ctx.dataDir, out);
   await resolveInside(ctx.dataDir, relative(ctx.dataDir, outDir), 'out');
   for (const root of roots) {
     if (isInside(root, outDir) && (await realInside(root, outDir))) return outDir;
@@ -162,13 +188,26 @@ export async function buildTask(job: QueueJob, ctx: TaskContext): Promise<ImageT
   } catch (err) {
     throw badJob(errorMessage(err));
   }
-  const input = await resolveInside(ctx.dataDir, job.input, 'input');
-  const st = await lstat(input).catch(() => undefined);
-  if (!st) throw new ImageInputError('UNREADABLE', 'file not found', 'check the path');
+  let input: string;
+  if (isObjectUrl(job.input)) {
+    // A missing object is found by the pipeline's HEAD, as permanent as a missing file.
+    checkAllowed(job.input, 'input', ctx.allow ?? []);
+    input = job.input;
+  } else {
+    input = await resolveInside(ctx.dataDir, job.input, 'input');
+    const st = await lstat(input).catch(() => undefined);
+    if (!st) throw new ImageInputError('UNREADABLE', 'file not found', 'check the path');
+  }
   const outDir = await resolveOutDir(job, ctx);
-  // A pre-existing <out>/<id> that is a symlink out of the data folder must not be written through.
-  await resolveInside(ctx.dataDir, relative(ctx.dataDir, resolve(outDir, job.id)), 'output folder');
-  await checkFolders(ctx.dataDir, [outDir, join(outDir, job.id)]);
+  if (!isObjectUrl(outDir)) {
+    // A pre-existing <out>/<id> that is a symlink out of the data folder must not be written through.
+    await resolveInside(
+      ctx.dataDir,
+      relative(ctx.dataDir, resolve(outDir, job.id)),
+      'output folder',
+    );
+    await checkFolders(ctx.dataDir, [outDir, join(outDir, job.id)]);
+  }
   return {
     input,
     sourceLabel: job.input,

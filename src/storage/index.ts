@@ -3,7 +3,14 @@ import { isObjectUrl } from './location.js';
 import { ObjectStore, type ObjectStoreSettings } from './s3.js';
 import type { HeadCheck, SourceInfo, Storage } from './storage.js';
 
-export { isObjectUrl, locate, objectUrl, outputRoot, parseObjectUrl } from './location.js';
+export {
+  isObjectUrl,
+  locate,
+  objectAllowed,
+  objectUrl,
+  outputRoot,
+  parseObjectUrl,
+} from './location.js';
 export { ObjectStore, type ObjectStoreSettings } from './s3.js';
 export { StorageError } from './s3-errors.js';
 export type { HeadCheck, ListedObject, SourceInfo, Storage } from './storage.js';

@@ -57,3 +57,24 @@ export function locate(root: string, rel: string): string {
 function unsafe(rel: string): ImageInputError {
   return new ImageInputError('UNSAFE_PATH', `output path ${rel} would leave the output folder`);
 }
+
+/**
+ * Whether an `s3://` location lies under one of the allowed prefixes (`s3://bucket` or
+ * `s3://bucket/prefix`, canonical). Keys with empty, `.` or `..` parts are never allowed: a server
+ * or proxy that normalises paths could take them elsewhere.
+ */
+export function objectAllowed(location: string, allow: readonly string[]): boolean {
+  let at: ObjectAddress;
+  try {
+    at = parseObjectUrl(location);
+  } catch {
+    return false;
+  }
+  if (at.key.split('/').some((p) => p === '.' || p === '..') || at.key.includes('//')) {
+    return false;
+  }
+  return allow.some((root) => {
+    const { bucket, key } = parseObjectUrl(root);
+    return bucket === at.bucket && (key === '' || at.key.startsWith(key + '/'));
+  });
+}
