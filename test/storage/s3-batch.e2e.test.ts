@@ -204,7 +204,7 @@ describe('what goes wrong, one clear line each', () => {
     expect(failures.length).toBeGreaterThan(0);
     for (const line of failures) {
       expect(line).toMatch(
-        /cannot reach object storage at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
+        /cannot reach object storage at http:\/\/127\.0\.0\.1:\d+ \((ECONNREFUSED|ECONNRESET|EPIPE)\)/,
       );
     }
     await expectComplete('many-out/');
