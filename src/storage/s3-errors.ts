@@ -64,7 +64,7 @@ export function describeS3Error(err: unknown, ctx: ErrorContext): Error {
   if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
     return new StorageError(
       `wrong credentials: ${ctx.endpoint} refused them (${name})`,
-      'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile in use (imgproc doctor shows which)',
+      'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE and the shared config files',
     );
   }
   if (name === 'ExpiredToken' || name === 'TokenRefreshRequired') {
