@@ -8,6 +8,7 @@
 //   npm run bench -- --memory [--max-memory 2GiB]                   peak RSS on heavy inputs vs the budget
 //   npm run bench -- --encoder-table [--corpus DIR] [--limit N]     WebP quality/effort table
 //   npm run bench -- --stages [--corpus DIR] [--limit N]            CPU time per pipeline stage
+//   npm run bench -- --verify [--corpus DIR] [--limit N] [--runs 3] verify against a plain run
 //   npm run bench -- --verify-tolerances [--corpus DIR]             what verify's tolerances rest on
 //
 // Results: a markdown table on stdout, and JSON + markdown under bench/results/.
@@ -36,6 +37,10 @@ if (flags.queue) {
 }
 if (flags.stages) {
   await (await import('./stages.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
+if (flags.verify) {
+  await (await import('./verify.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);
 }
 if (flags['verify-tolerances']) {
