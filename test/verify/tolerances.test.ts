@@ -1,0 +1,77 @@
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { Backend } from '../../src/backends/backend.js';
+import { CpuBackend } from '../../src/backends/cpu.js';
+import { resolveProcessingOptions } from '../../src/config/options.js';
+import { processImage } from '../../src/pipeline/process-image.js';
+import { planBatch } from '../../src/plan/plan.js';
+import { compareFolders } from '../../src/verify/compare.js';
+import { DEFAULT_TOLERANCES } from '../../src/verify/tolerances.js';
+import { makeTempDir, PHOTOS } from '../e2e/helpers.js';
+import { openBinding } from '../native/helpers.js';
+
+// The defaults must accept what another backend or encoder effort makes (the full measurement
+// over every fixture is `npm run bench -- --verify-tolerances`, tabled in the README).
+const FIXTURES = ['meadow.jpg', 'rgba-hard-edges.png', 'grey-alpha.png', 'scan.tif', 'palette.png'];
+
+/** The C++ reference of the CUDA kernels, as the cuda backend would call it on a GPU. */
+function referenceBackend(): Backend {
+  const binding = openBinding();
+  return {
+    name: 'cuda',
+    description: 'C++ reference',
+    decodePolicy: 'full-unless-cheap-shrink',
+    async resample(source, request) {
+      const { thumb, blur, lq, sample } = await binding.referenceResample(source, request);
+      return { thumb, blur, lq, sample };
+    },
+    async close() {},
+  };
+}
+
+async function inputs(): Promise<string> {
+  const dir = await makeTempDir('imgproc-tol-in-');
+  await Promise.all(FIXTURES.map((f) => copyFile(join(PHOTOS, f), join(dir, f))));
+  return dir;
+}
+
+async function produce(
+  input: string,
+  backend: Backend,
+  raw: Record<string, string> = {},
+): Promise<string> {
+  const out = join(await makeTempDir('imgproc-tol-out-'), 'out');
+  const processing = resolveProcessingOptions({ ...raw, cpu: true, force: true }, {});
+  const plan = await planBatch({ inputs: [input], outDir: out, processing });
+  for (const task of plan.tasks) await processImage(task, { backend });
+  return out;
+}
+
+describe('default tolerances', () => {
+  test('CPU outputs and the C++ reference of the CUDA kernels agree on every image output', async () => {
+    const input = await inputs();
+    const cpu = await produce(input, new CpuBackend());
+    const reference = await produce(input, referenceBackend());
+    const r = await compareFolders(cpu, reference, {
+      tolerances: DEFAULT_TOLERANCES,
+      concurrency: 2,
+    });
+    expect(r.items).toHaveLength(FIXTURES.length);
+    const pixelDifferences = r.items
+      .flatMap((i) => i.differences)
+      .filter((d) => !d.output.startsWith('gradient'));
+    expect(pixelDifferences).toEqual([]);
+    expect(r.notes).toContain('expected outputs made on cpu, these on cuda');
+  });
+
+  test.each(['0', '6'])('WebP effort %s passes against the default efforts', async (effort) => {
+    const input = await inputs();
+    const base = await produce(input, new CpuBackend());
+    const other = await produce(input, new CpuBackend(), { effort });
+    const r = await compareFolders(base, other, { tolerances: DEFAULT_TOLERANCES, concurrency: 2 });
+    expect(r.items.flatMap((i) => i.differences)).toEqual([]);
+    expect(r.summary.within).toBeGreaterThan(0);
+    expect(r.passed).toBe(true);
+  });
+});
