@@ -40,7 +40,8 @@ export function registerPreviewCommand(program: Command): void {
   program
     .command('preview')
     .description(
-      'write DIR/index.html, a contact sheet of an output folder: thumbnails, blur,\nplaceholders, palettes, gradients, links to every output, and failures',
+      'write DIR/index.html, a contact sheet of an output folder: thumbnails, blur, ' +
+        'placeholders, palettes, gradients, links to every output, and failures',
     )
     .argument('<dir>', 'an output folder (the --out of a run)')
     .option('--report <file>', "a run's --report file: its failed inputs are listed")

@@ -48,9 +48,10 @@ export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
     .description(
-      'process the inputs into a temporary folder as a normal run would, and compare every output\n' +
-        'and sidecar with --expected DIR (made by an earlier `imgproc <inputs> --out DIR`);\n' +
-        'or compare two existing folders with --actual DIR. Processing flags are those of a run.',
+      'process the inputs into a temporary folder as a normal run would (same processing flags), ' +
+        'and compare every output and sidecar with --expected DIR, made by an earlier ' +
+        '`imgproc <inputs> --out DIR`; or compare two existing folders with --actual DIR. ' +
+        'Exit 0: within tolerance, 4: outputs differ, 3: inputs failed, 2: usage. --json prints the result.',
     )
     .argument('[inputs...]', 'image files, folders and globs, as for a run')
     .option('--expected <dir>', 'the folder of trusted outputs to compare with (required)')
