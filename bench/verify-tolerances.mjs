@@ -70,9 +70,11 @@ async function produce(corpus, out, backend, overrides = {}) {
   const { resolveProcessingOptions } = await dist('config/options.js');
   const raw = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, String(v)]));
   const processing = resolveProcessingOptions({ ...raw, cpu: true, force: true, concurrency: '4' });
+  const { MemoryBudget } = await dist('pipeline/memory-budget.js');
+  const memory = new MemoryBudget(processing.maxMemory);
   const plan = await planBatch({ inputs: [corpus], outDir: out, processing });
   for (const task of plan.tasks) {
-    await processImage(task, { backend }).catch((err) => {
+    await processImage(task, { backend, memory }).catch((err) => {
       process.stderr.write(`skipped ${task.input}: ${err.message}\n`);
     });
   }

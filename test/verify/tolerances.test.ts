@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
 import { CpuBackend } from '../../src/backends/cpu.js';
 import { resolveProcessingOptions } from '../../src/config/options.js';
+import { MemoryBudget } from '../../src/pipeline/memory-budget.js';
 import { processImage } from '../../src/pipeline/process-image.js';
 import { planBatch } from '../../src/plan/plan.js';
 import { compareFolders } from '../../src/verify/compare.js';
@@ -44,7 +45,8 @@ async function produce(
   const out = join(await makeTempDir('imgproc-tol-out-'), 'out');
   const processing = resolveProcessingOptions({ ...raw, cpu: true, force: true }, {});
   const plan = await planBatch({ inputs: [input], outDir: out, processing });
-  for (const task of plan.tasks) await processImage(task, { backend });
+  const memory = new MemoryBudget(processing.maxMemory);
+  for (const task of plan.tasks) await processImage(task, { backend, memory });
   return out;
 }
 
