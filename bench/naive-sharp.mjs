@@ -10,6 +10,7 @@ import pLimit from 'p-limit';
 import sharp from 'sharp';
 import {
   listImages,
+  lqSize,
   outputStem,
   paletteWriter,
   parseArgs,
@@ -51,11 +52,7 @@ await Promise.all(
             .toFile(`${stem}_blur.webp`),
           sharp(file)
             .rotate()
-            .resize({
-              width: Math.max(1, Math.round(width * s.lqScale)),
-              height: Math.max(1, Math.round(height * s.lqScale)),
-              fit: 'fill',
-            })
+            .resize({ ...lqSize(width, height, s), fit: 'fill' })
             .webp(webp('lq'))
             .toFile(`${stem}_lq.webp`),
           sharp(file)

@@ -3,6 +3,7 @@
 //
 //   npm run bench -- [--corpus DIR] [--limit N] [--contenders a,b,...] [--runs N] [--timeout S]
 //                    [--imgproc-args "--concurrency 3"]   extra flags for every imgproc contender
+//   npm run bench -- --overhead [--corpus DIR]    default and srcset jobs vs plain sharp, held-out photos
 //   npm run bench -- --backend cuda [--corpus DIR] [--limit N]     imgproc on the GPU vs --cpu
 //   npm run bench -- --flat-rss [--count 5000]                      memory over a long run
 //   npm run bench -- --memory [--max-memory 2GiB]                   peak RSS on heavy inputs vs the budget
@@ -10,6 +11,7 @@
 //   npm run bench -- --stages [--corpus DIR] [--limit N]            CPU time per pipeline stage
 //   npm run bench -- --verify [--corpus DIR] [--limit N] [--runs 3] verify against a plain run
 //   npm run bench -- --verify-tolerances [--corpus DIR]             what verify's tolerances rest on
+//   npm run bench -- --lq-cap [--corpus DIR] [--limit N]            lq bytes per width cap
 //
 // Results: a markdown table on stdout, and JSON + markdown under bench/results/.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,7 +19,13 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { describeFiles, resolveCorpus, selectFiles, stageFiles } from './lib/corpus.mjs';
+import {
+  describeFiles,
+  heldOutPhotos,
+  resolveCorpus,
+  selectFiles,
+  stageFiles,
+} from './lib/corpus.mjs';
 import { measure } from './lib/measure.mjs';
 import { loadDefaults, parseArgs, REPO_ROOT } from './lib/settings.mjs';
 
@@ -47,6 +55,10 @@ if (flags['verify-tolerances']) {
   await (await import('./verify-tolerances.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);
 }
+if (flags['lq-cap']) {
+  await (await import('./lq-cap.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
 if (flags['encoder-table']) {
   await (await import('./encoder-table.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);
@@ -65,6 +77,14 @@ const TARGETS = [
     b: 'vips-thumb',
     min: 1.2,
   },
+  // The default job's overhead over writing the same WebP files and nothing else: at most 5%.
+  { what: 'imgproc vs bare sharp (images/s)', a: 'imgproc', b: 'bare', min: 1 / 1.05 },
+  {
+    what: 'imgproc --widths vs bare sharp --widths (images/s)',
+    a: 'imgproc-srcset',
+    b: 'bare-srcset',
+    min: null,
+  },
   {
     what: 'imgproc --backend cuda vs --cpu (images/s)',
     a: 'imgproc-cuda',
@@ -73,6 +93,9 @@ const TARGETS = [
   },
 ];
 const RSS_LIMIT_KIB = 1024 * 1024;
+const SRCSET_WIDTHS = '320,640,1280';
+/** `--overhead`: the default job and the srcset job against plain sharp, as the README reports. */
+const OVERHEAD_CONTENDERS = 'imgproc,bare,imgproc-srcset,bare-srcset';
 
 function contenders(settingsJson, backend, imgprocArgs) {
   const imgproc = (id, label, extra, outputs) => ({
@@ -99,20 +122,31 @@ function contenders(settingsJson, backend, imgprocArgs) {
       imgproc('imgproc', 'imgproc --cpu', ['--cpu'], 3),
     ];
   }
-  const bench = (id, label, file, outputs, needs) => ({
+  const bench = (id, label, file, outputs, needs, extra = []) => ({
     id,
     label,
     outputs,
     needs,
     command: NODE,
-    args: (dir, out) => [script(file), dir, out, '--settings', settingsJson],
+    args: (dir, out) => [script(file), dir, out, '--settings', settingsJson, ...extra],
   });
+  const widths = ['--widths', SRCSET_WIDTHS];
   return [
     imgproc('imgproc', 'imgproc --cpu', ['--cpu'], 3),
     bench('naive', 'naive sharp (4 pipelines/image)', 'naive-sharp.mjs', 3),
     bench('tuned', 'tuned sharp (decode once)', 'tuned-sharp.mjs', 3),
     imgproc('imgproc-thumb', 'imgproc --cpu --ops thumb', ['--cpu', '--ops', 'thumb'], 1),
     bench('vips-thumb', 'vipsthumbnail, 1 process/core', 'vips-thumbnail.mjs', 1, 'vipsthumbnail'),
+    bench('bare', 'bare sharp (same WebPs, nothing else)', 'bare-sharp.mjs', 3),
+    imgproc('imgproc-srcset', `imgproc --cpu --widths ${SRCSET_WIDTHS}`, ['--cpu', ...widths], 6),
+    bench(
+      'bare-srcset',
+      `bare sharp --widths ${SRCSET_WIDTHS}`,
+      'bare-sharp.mjs',
+      6,
+      undefined,
+      widths,
+    ),
   ];
 }
 
@@ -176,6 +210,11 @@ function versionOf(cmd, args) {
 }
 
 async function main() {
+  if (flags.overhead) {
+    flags['held-out'] ??= true;
+    flags.runs ??= '5';
+    flags.contenders ??= OVERHEAD_CONTENDERS;
+  }
   const backend = flags.backend === 'cuda' ? 'cuda' : 'cpu';
   const limit = flags.limit ? Number(flags.limit) : 0;
   const runs = Number(flags.runs ?? 1);
@@ -199,7 +238,7 @@ async function main() {
     list = list.filter((c) => wanted.includes(c.id));
   }
 
-  const files = selectFiles(corpus, limit);
+  const files = flags['held-out'] ? heldOutPhotos(corpus) : selectFiles(corpus, limit);
   if (files.length === 0) throw new Error(`no images in ${corpus}`);
   const described = await describeFiles(files);
   const sourceMp = described.reduce((a, r) => a + r.mp, 0);

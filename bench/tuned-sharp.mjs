@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import {
   listImages,
+  lqSize,
   outputStem,
   paletteWriter,
   parseArgs,
@@ -43,13 +44,7 @@ function sizes(width, height) {
     width <= s.thumbWidth
       ? { width, height }
       : { width: s.thumbWidth, height: Math.max(1, Math.round((height * s.thumbWidth) / width)) };
-  const lq =
-    s.lqScale >= 1
-      ? { width, height }
-      : {
-          width: Math.max(1, Math.round(width * s.lqScale)),
-          height: Math.max(1, Math.round(height * s.lqScale)),
-        };
+  const lq = lqSize(width, height, s);
   const k = Math.min(1, 64 / Math.max(width, height));
   const sample = {
     width: Math.max(1, Math.round(width * k)),

@@ -27,7 +27,7 @@ export interface ResampleRequest {
   blur?: { size: Size; sigma: number };
   /** The low-quality copy: equal to the source size means a copy, half of it the 2x downscale. */
   lq?: Size;
-  /** A small antialiased copy for the palette and the inline placeholder. */
+  /** A small antialiased copy (the pipeline takes its palette sample itself, on the CPU). */
   sample?: Size;
   /** Responsive widths (`srcset`), each an antialiased resize of the source, in this order. */
   widths?: Size[];

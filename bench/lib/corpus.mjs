@@ -84,3 +84,15 @@ export async function describeFiles(files) {
   }
   return rows;
 }
+
+/** How many files `--encoder-table` tunes the WebP settings on (its default `--limit`). */
+const TUNING_FILES = 8;
+
+/**
+ * The corpus's JPEG photographs that no default was tuned on: every JPEG outside the files the
+ * encoder table picks, so an overhead measured on them is not flattered by the tuning.
+ */
+export function heldOutPhotos(corpusDir) {
+  const tuned = new Set(selectFiles(corpusDir, TUNING_FILES));
+  return listImages(corpusDir).filter((f) => /\.jpe?g$/i.test(f) && !tuned.has(f));
+}

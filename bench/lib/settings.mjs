@@ -21,6 +21,7 @@ const FALLBACK = {
   thumbWidth: 256,
   blurSigma: 6,
   lqScale: 0.5,
+  lqMaxWidth: 1280,
   quality: { thumb: 80, blur: 60, lq: 50 },
   effort: { thumb: 4, blur: 4, lq: 2 },
 };
@@ -40,6 +41,7 @@ export async function loadDefaults() {
           thumbWidth: d.thumbWidth,
           blurSigma: d.blurSigma,
           lqScale: d.lqScale,
+          lqMaxWidth: d.lqMaxWidth,
           quality: { ...d.quality },
           effort:
             typeof d.effort === 'number'
@@ -136,4 +138,23 @@ export async function paletteWriter(sharp, s) {
     };
     await writeFile(jsonPath, JSON.stringify({ gradient }, null, 2) + '\n');
   };
+}
+
+/** Width scaled to `width`, height from the aspect ratio, at least 1 px, never enlarged. */
+export function widthSize(width, height, target) {
+  if (width <= target) return { width, height };
+  return { width: target, height: Math.max(1, Math.round((height * target) / width)) };
+}
+
+/** imgproc's low-quality copy size: `lqScale` of each side, then at most `lqMaxWidth` wide. */
+export function lqSize(width, height, s) {
+  const scaled =
+    s.lqScale >= 1
+      ? { width, height }
+      : {
+          width: Math.max(1, Math.round(width * s.lqScale)),
+          height: Math.max(1, Math.round(height * s.lqScale)),
+        };
+  const cap = s.lqMaxWidth ?? Infinity;
+  return scaled.width > cap ? widthSize(width, height, cap) : scaled;
 }

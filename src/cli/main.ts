@@ -50,6 +50,14 @@ function buildProgram(): Command {
     )
     .option('--lq-scale <factor>', `scale of the low-quality copy, 0-1 (default: ${d.lqScale})`)
     .option(
+      '--lq-max-width <px>',
+      `the low-quality copy is never wider than this (default: ${d.lqMaxWidth})`,
+    )
+    .option(
+      '--widths <list>',
+      'responsive widths to write as <stem>_w<N>.webp, for srcset: 320,640,1280 (default: none)',
+    )
+    .option(
       '--quality <q>',
       `WebP quality, one number or per output (default: thumb=${d.quality.thumb},blur=${d.quality.blur},lq=${d.quality.lq})`,
     )

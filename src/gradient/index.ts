@@ -1,6 +1,6 @@
 import type { RawImage } from '../types.js';
 import { toHex } from './colour.js';
-import { medianCut } from './median-cut.js';
+import { distinctPalette } from './palette.js';
 import { colourRoles, gradientCss, NEUTRAL_GREY } from './roles.js';
 
 /** The sidecar's `gradient` object; its field names are read by gallery front ends. */
@@ -11,27 +11,36 @@ export interface GradientRecord {
   foreground: string;
   css: string;
   blurDataUrl: string;
+  thumbHash: string;
+  blurHash: string;
+  /** Source width / height, 4 decimals: BlurHash does not carry it. */
+  aspectRatio: number;
 }
 
 export { contrastRatio, relativeLuminance, toHex, type Rgb } from './colour.js';
 export { medianCut, OPAQUE_ALPHA, type PaletteEntry } from './median-cut.js';
+export { distinctPalette, MIN_PALETTE_DELTA_E } from './palette.js';
+export { placeholders, type Placeholders } from './placeholders.js';
 export { colourRoles, gradientCss, type ColourRoles } from './roles.js';
 
+/** The sidecar's palette and colour roles, from a small decoded sample. */
+export type PaletteRecord = Pick<
+  GradientRecord,
+  'palette' | 'primary' | 'secondary' | 'foreground' | 'css'
+>;
+
 /**
- * The sidecar's `gradient` record, less the placeholder data URL, from a small decoded sample.
- * An image with no opaque pixel gets the one-colour palette `["#808080"]`.
+ * The sidecar's palette, colour roles and CSS from a small decoded sample: no two colours closer
+ * than MIN_PALETTE_DELTA_E. An image with no opaque pixel gets the one-colour palette `["#808080"]`.
  */
-export function computeGradient(
-  sample: RawImage,
-  paletteSize: number,
-): Omit<GradientRecord, 'blurDataUrl'> {
+export function computeGradient(sample: RawImage, paletteSize: number): PaletteRecord {
   const expected = sample.width * sample.height * sample.channels;
   if (sample.data.length !== expected) {
     throw new RangeError(
       `Expected ${expected} bytes for a ${sample.width}x${sample.height}x${sample.channels} sample but received ${sample.data.length}`,
     );
   }
-  const entries = medianCut(sample.data, sample.channels, paletteSize);
+  const entries = distinctPalette(sample.data, sample.channels, paletteSize);
   const { primary, secondary, foreground } = colourRoles(entries);
   return {
     palette: entries.length > 0 ? entries.map(toHex) : [toHex(NEUTRAL_GREY)],

@@ -106,14 +106,16 @@ function opaquePixels(pixels: Uint8Array, channels: 3 | 4): Uint32Array {
   return packed.subarray(0, used);
 }
 
-/**
- * Median-cut quantisation of interleaved 8-bit RGB or RGBA pixels (straight alpha).
- * Returns at most `maxColours` distinct colours, each the rounded mean of its box, most
- * populous first (ties: lower hex first). Transparent pixels are ignored; none opaque gives [].
- * Boxes are disjoint in colour space, so the result depends only on the multiset of pixels,
- * never on their order.
- */
-export function medianCut(pixels: Uint8Array, channels: 3 | 4, maxColours: number): PaletteEntry[] {
+function entriesOf(packed: Uint32Array, boxes: readonly Box[]): PaletteEntry[] {
+  return boxes
+    .map((box) => meanColour(packed, box))
+    .sort(
+      (p, q) =>
+        q.count - p.count || (p.r << 16) + (p.g << 8) + p.b - ((q.r << 16) + (q.g << 8) + q.b),
+    );
+}
+
+function checkArguments(pixels: Uint8Array, channels: 3 | 4, maxColours: number): void {
   if (channels !== 3 && channels !== 4) {
     throw new RangeError(`Expected 3 or 4 for channels but received ${String(channels)}`);
   }
@@ -127,11 +129,29 @@ export function medianCut(pixels: Uint8Array, channels: 3 | 4, maxColours: numbe
       `Expected a whole number of ${channels}-channel pixels but received ${pixels.length} bytes`,
     );
   }
-  const packed = opaquePixels(pixels, channels);
-  if (packed.length === 0) return [];
+}
 
+/**
+ * Median cut one split at a time: yields the palette (as `medianCut` returns it) for every box
+ * count from `fewest` to `most`, or, when the pixels run out of colours to split first, the last
+ * one reached. Each step costs one split, not a new quantisation.
+ */
+export function* medianCutSteps(
+  pixels: Uint8Array,
+  channels: 3 | 4,
+  fewest: number,
+  most: number,
+): Generator<PaletteEntry[]> {
+  checkArguments(pixels, channels, most);
+  const packed = opaquePixels(pixels, channels);
+  if (packed.length === 0) {
+    yield [];
+    return;
+  }
   const boxes: Box[] = [measure(packed, 0, packed.length)];
-  while (boxes.length < maxColours) {
+  for (;;) {
+    if (boxes.length >= fewest) yield entriesOf(packed, boxes);
+    if (boxes.length >= most) return;
     // Widest range × population: big varied regions get split first, a few stray pixels do not take a slot.
     let best = -1;
     let bestScore = 0;
@@ -143,14 +163,24 @@ export function medianCut(pixels: Uint8Array, channels: 3 | 4, maxColours: numbe
         bestScore = score;
       }
     }
-    if (best < 0) break; // every box holds a single colour
+    if (best < 0) {
+      // Every box holds a single colour.
+      if (boxes.length < fewest) yield entriesOf(packed, boxes);
+      return;
+    }
     boxes.splice(best, 1, ...split(packed, boxes[best]!));
   }
+}
 
-  return boxes
-    .map((box) => meanColour(packed, box))
-    .sort(
-      (p, q) =>
-        q.count - p.count || (p.r << 16) + (p.g << 8) + p.b - ((q.r << 16) + (q.g << 8) + q.b),
-    );
+/**
+ * Median-cut quantisation of interleaved 8-bit RGB or RGBA pixels (straight alpha).
+ * Returns at most `maxColours` distinct colours, each the rounded mean of its box, most
+ * populous first (ties: lower hex first). Transparent pixels are ignored; none opaque gives [].
+ * Boxes are disjoint in colour space, so the result depends only on the multiset of pixels,
+ * never on their order.
+ */
+export function medianCut(pixels: Uint8Array, channels: 3 | 4, maxColours: number): PaletteEntry[] {
+  let last: PaletteEntry[] = [];
+  for (const entries of medianCutSteps(pixels, channels, maxColours, maxColours)) last = entries;
+  return last;
 }

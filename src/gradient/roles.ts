@@ -1,4 +1,4 @@
-import { contrastRatio, deltaE76, mix, relativeLuminance, toHex, type Rgb } from './colour.js';
+import { contrastRatio, deltaE2000, mix, relativeLuminance, toHex, type Rgb } from './colour.js';
 import type { PaletteEntry } from './median-cut.js';
 
 export interface ColourRoles {
@@ -34,7 +34,7 @@ function pickSecondary(primary: PaletteEntry, others: readonly PaletteEntry[]): 
     const share = entry.count / primary.count;
     if (share < SECONDARY_MIN_SHARE) continue;
     // Distance matters most; the square root lets a colour twice as far beat one four times as common.
-    const score = deltaE76(primary, entry) * Math.sqrt(share);
+    const score = deltaE2000(primary, entry) * Math.sqrt(share);
     if (score > bestScore || (score === bestScore && best && toHex(entry) < toHex(best))) {
       best = entry;
       bestScore = score;
@@ -47,7 +47,7 @@ function pickSecondary(primary: PaletteEntry, others: readonly PaletteEntry[]): 
  * The colour roles of a palette sorted most populous first (as `medianCut` returns it):
  * - primary: the most populous entry; an empty palette (no opaque pixel) counts as one neutral grey.
  * - secondary: among the other entries with at least 5% of the primary's pixels, the one that
- *   maximises CIE76 ΔE from the primary × √(its count / the primary's count); when there is none,
+ *   maximises CIEDE2000 ΔE from the primary × √(its count / the primary's count); when there is none,
  *   the primary moved 25% towards black (if light) or white (if dark).
  * - foreground: #FFFFFF or #000000, whichever has the higher minimum WCAG contrast against primary
  *   and secondary (white on a tie); one of the two is always the best choice of any colour.

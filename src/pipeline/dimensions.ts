@@ -17,6 +17,26 @@ export function scaledSize(source: Size, scale: number): Size {
   };
 }
 
+/** Size of the low-quality copy: `scale` of the source, then at most `maxWidth` wide, aspect kept. */
+export function lqSize(source: Size, scale: number, maxWidth: number): Size {
+  const scaled = scaledSize(source, scale);
+  return scaled.width > maxWidth ? thumbSize(source, maxWidth) : scaled;
+}
+
+/**
+ * Sizes of the responsive widths, narrowest first: each width below the source's as asked (aspect
+ * kept); all widths at or above the source's width give one copy at the source's size, never
+ * enlarged.
+ */
+export function responsiveSizes(source: Size, widths: readonly number[]): Size[] {
+  const sorted = [...new Set(widths)].sort((a, b) => a - b);
+  const sizes = sorted.filter((w) => w < source.width).map((w) => thumbSize(source, w));
+  if (sorted.some((w) => w >= source.width)) {
+    sizes.push({ width: source.width, height: source.height });
+  }
+  return sizes;
+}
+
 /** Fit inside a box of `max` px on the longer side, aspect kept, never enlarged. */
 export function fitInside(source: Size, max: number): Size {
   const longer = Math.max(source.width, source.height);

@@ -1,19 +1,21 @@
 import { posix } from 'node:path';
 import type { Backend } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
-import { computeGradient } from '../gradient/index.js';
+import { computeGradient, placeholders } from '../gradient/index.js';
 import { Storages, isObjectUrl, locate, type Storage } from '../storage/index.js';
-import type { ResampleRequest, Size } from '../types.js';
+import type { RawImage, ResampleRequest, Size } from '../types.js';
 import { decode, decodeSize, readHeader } from './decode.js';
-import { largestOutput, planOutputSizes } from './dimensions.js';
 import { blurDataUrl, encodeWebp } from './encode.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { Admission } from './admission.js';
+import { decodeTarget, planOutputSizes } from './output-sizes.js';
+import { paletteSample } from './sample.js';
 import { probeSource, sha256Hex } from './source.js';
 import { optionsHash, readCurrentSidecar, serializeSidecar } from './sidecar.js';
 import type {
   ImageOutputName,
   ImageTask,
+  OutputName,
   OutputRecord,
   ProcessResult,
   Sidecar,
@@ -31,13 +33,14 @@ export interface PipelineContext {
 
 const localOnly = new Storages();
 
-/** The longest file name an image writes: `<name>_thumb.webp`. */
-const LONGEST_SUFFIX = '_thumb.webp';
 const NAME_MAX = 255;
 
-function checkNameLength(stem: string): void {
+/** The longest file name an image may write: `<name>_thumb.webp`, or its widest `_w<N>.webp`. */
+function checkNameLength(stem: string, widths: readonly number[]): void {
   const name = stem.split('/').pop() ?? stem;
-  if (Buffer.byteLength(name + LONGEST_SUFFIX) > NAME_MAX) {
+  const suffixes = ['_thumb.webp', ...widths.map((w) => `_w${w}.webp`)];
+  const longest = Math.max(...suffixes.map((suffix) => Buffer.byteLength(suffix)));
+  if (Buffer.byteLength(name) + longest > NAME_MAX) {
     throw new ImageInputError(
       'NAME_TOO_LONG',
       `output file name would be longer than ${NAME_MAX} bytes`,
@@ -97,6 +100,11 @@ export async function isUpToDate(task: ImageTask, storage: Storage = localOnly):
   );
 }
 
+/** `<img srcset>`: each width's path (relative to --out) and its real width, narrowest first. */
+function srcset(records: readonly OutputRecord[]): string {
+  return records.map((r) => `${r.path} ${r.width}w`).join(', ');
+}
+
 /**
  * The one pipeline: read once, decode once, resample on the backend, encode, write atomically,
  * sidecar last. Throws ImageInputError for inputs that can never work; anything else may be retried.
@@ -117,9 +125,9 @@ async function processAdmitted(
 ): Promise<ProcessResult> {
   const t0 = performance.now();
   const storage = ctx.storage ?? localOnly;
-  checkNameLength(task.outputStem);
+  checkNameLength(task.outputStem, task.options.widths);
   const sidecarPath = locate(task.outDir, `${task.outputStem}.json`);
-  const outputRel = (name: ImageOutputName) => `${task.outputStem}_${name}.webp`;
+  const outputRel = (name: OutputName) => `${task.outputStem}_${name}.webp`;
   const options = optionsHash(task.ops, task.options);
 
   if (!task.force) {
@@ -156,7 +164,7 @@ async function processAdmitted(
   const decoded = await decode(
     buf,
     info,
-    decodeSize(info, largestOutput(sizes), ctx.backend.decodePolicy),
+    decodeSize(info, decodeTarget(info, task), ctx.backend.decodePolicy),
     task.maxPixels,
   );
   const tDecode = performance.now();
@@ -165,28 +173,40 @@ async function processAdmitted(
     thumb: sizes.thumb,
     blur: sizes.blur && { size: sizes.blur, sigma: task.options.blurSigma },
     lq: sizes.lq,
-    sample: sizes.sample,
+    widths: sizes.widths.length > 0 ? sizes.widths.map((w) => w.size) : undefined,
   };
-  const images = await ctx.backend.resample(decoded, request);
+  const [images, sample] = await Promise.all([
+    ctx.backend.resample(decoded, request),
+    sizes.sample ? paletteSample(decoded, sizes.sample) : undefined,
+  ]);
   const tResample = performance.now();
 
-  const names = (['thumb', 'blur', 'lq'] as const).filter((n) => sizes[n]);
+  const made: { name: OutputName; image: RawImage | undefined; settings: ImageOutputName }[] = [
+    ...(['thumb', 'blur', 'lq'] as const)
+      .filter((n) => sizes[n])
+      .map((n) => ({ name: n, image: images[n], settings: n })),
+    // Responsive widths are display images like the thumbnail: its quality and effort.
+    ...sizes.widths.map((w, i) => ({
+      name: w.name,
+      image: images.widths?.[i],
+      settings: 'thumb' as const,
+    })),
+  ];
   const metadata = task.options.keepMetadata ? { exif: info.exif, xmp: info.xmp } : {};
   const [encoded, dataUrl] = await Promise.all([
     Promise.all(
-      names.map(async (name) => {
-        const image = images[name];
+      made.map(async ({ name, image, settings }) => {
         if (!image) throw new Error(`backend ${ctx.backend.name} returned no ${name} image`);
         const webp = await encodeWebp(image, {
-          quality: task.options.quality[name],
-          effort: task.options.effort[name],
+          quality: task.options.quality[settings],
+          effort: task.options.effort[settings],
         }).catch((err: unknown) => {
           throw outputTooLarge(err, name, image);
         });
         return { name, image, webp: addWebpMetadata(webp, metadata) };
       }),
     ),
-    images.sample ? blurDataUrl(images.sample) : undefined,
+    sample ? blurDataUrl(sample) : undefined,
   ]);
   const tEncode = performance.now();
 
@@ -229,13 +249,18 @@ async function processAdmitted(
     },
     // Fixed key order, whatever order the writes finished in.
     outputs: Object.fromEntries(
-      names.flatMap((n) => (outputs[n] ? [[n, outputs[n]]] : [])),
+      made.flatMap(({ name }) => (outputs[name] ? [[name, outputs[name]]] : [])),
     ) as Sidecar['outputs'],
-    ...(images.sample && dataUrl !== undefined
+    ...(sizes.widths.length > 0
+      ? { srcset: srcset(sizes.widths.map((w) => outputs[w.name]!)) }
+      : {}),
+    ...(sample && dataUrl !== undefined
       ? {
           gradient: {
-            ...computeGradient(images.sample, task.options.paletteSize),
+            ...computeGradient(sample, task.options.paletteSize),
             blurDataUrl: dataUrl,
+            ...placeholders(sample),
+            aspectRatio: Math.round((info.width / info.height) * 1e4) / 1e4,
           },
         }
       : {}),
@@ -262,7 +287,7 @@ async function processAdmitted(
 }
 
 /** An output the encoder still refuses: permanent, with what was asked and what to change. */
-function outputTooLarge(err: unknown, name: ImageOutputName, image: Size): unknown {
+function outputTooLarge(err: unknown, name: OutputName, image: Size): unknown {
   const msg = err instanceof Error ? err.message : String(err);
   if (!/too large for the WebP format/i.test(msg)) return err;
   return new ImageInputError(

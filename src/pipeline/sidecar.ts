@@ -3,14 +3,20 @@ import { locate, type Storage } from '../storage/index.js';
 import { VERSION } from '../version.js';
 import { ALL_OPS, type OpName, type OutputOptions, type Sidecar } from './types.js';
 
+/** Bumped when the sidecar's content changes for the same options (2: distinct palette, hashes). */
+const SIDECAR_CONTENT = 2;
+
 /** Hash of every option that changes an output, plus the tool version. */
 export function optionsHash(ops: readonly OpName[], options: OutputOptions): string {
   const canonical = {
     version: VERSION,
+    content: SIDECAR_CONTENT,
     ops: ALL_OPS.filter((op) => ops.includes(op)),
     thumbWidth: options.thumbWidth,
     blurSigma: options.blurSigma,
     lqScale: options.lqScale,
+    lqMaxWidth: options.lqMaxWidth,
+    widths: options.widths,
     quality: { thumb: options.quality.thumb, blur: options.quality.blur, lq: options.quality.lq },
     effort: { thumb: options.effort.thumb, blur: options.effort.blur, lq: options.effort.lq },
     paletteSize: options.paletteSize,
@@ -47,6 +53,7 @@ export async function readCurrentSidecar(
   if (sidecar?.version !== 1 || !sidecar.source || !matches(sidecar.source)) return undefined;
   if (sidecar.options !== options) return undefined;
   for (const out of Object.values(sidecar.outputs ?? {})) {
+    if (!out) return undefined;
     let location: string;
     try {
       location = locate(outDir, out.path);

@@ -5,12 +5,20 @@ import type { BackendName } from '../types.js';
 export const ALL_OPS = ['thumb', 'blur', 'lq', 'gradient'] as const;
 export type OpName = (typeof ALL_OPS)[number];
 export type ImageOutputName = Exclude<OpName, 'gradient'>;
+/** A responsive width's output name: `w640`. */
+export type WidthOutputName = `w${number}`;
+/** Every image file an image may get: `<stem>_<name>.webp`. */
+export type OutputName = ImageOutputName | WidthOutputName;
 
 /** Every option that changes an output. Hashed into the sidecar's `options`. */
 export interface OutputOptions {
   thumbWidth: number;
   blurSigma: number;
   lqScale: number;
+  /** The low-quality copy is never wider than this. */
+  lqMaxWidth: number;
+  /** Responsive widths (`--widths`), ascending; empty for none. */
+  widths: readonly number[];
   quality: Record<ImageOutputName, number>;
   effort: Record<ImageOutputName, number>;
   paletteSize: number;
@@ -58,7 +66,9 @@ export interface Sidecar {
     height: number;
     hasAlpha: boolean;
   };
-  outputs: Partial<Record<ImageOutputName, OutputRecord>>;
+  outputs: Partial<Record<OutputName, OutputRecord>>;
+  /** The responsive widths as an `<img srcset>` value, paths relative to --out; with --widths only. */
+  srcset?: string;
   gradient?: GradientRecord;
   backend: BackendName;
   options: string;

@@ -167,6 +167,9 @@ describe('a folder of good photos', () => {
         'foreground',
         'css',
         'blurDataUrl',
+        'thumbHash',
+        'blurHash',
+        'aspectRatio',
       ]);
       expect(g.palette.length, rel).toBeGreaterThanOrEqual(1);
       expect(g.palette.length, rel).toBeLessThanOrEqual(6);
@@ -181,6 +184,10 @@ describe('a folder of good photos', () => {
       const m = await sharp(tiny).metadata();
       expect(m.format).toBe('webp');
       expect(Math.max(m.width!, m.height!), rel).toBeLessThanOrEqual(16);
+      expect(g.thumbHash, rel).toMatch(/^[A-Za-z0-9+/]{5,}={0,2}$/);
+      expect(g.blurHash, rel).toMatch(/^[0-9A-Za-z#$%*+,\-.:;=?@[\]^_{|}~]{8,}$/);
+      const size = await displayedSize(join(PHOTOS, rel));
+      expect(g.aspectRatio, rel).toBeCloseTo(size.width / size.height, 4);
     }
   });
 

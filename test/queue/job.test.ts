@@ -55,6 +55,17 @@ describe('queue jobs', () => {
     expect(task.options.quality).toEqual({ ...processing.output.quality, thumb: 90 });
   });
 
+  it('takes responsive widths and the lq cap per job', async () => {
+    const task = await buildTask(
+      parseJob(
+        '{"id":"8","input":"uploads/a.png","options":{"widths":[1280,320],"lqMaxWidth":640}}',
+      ),
+      ctx,
+    );
+    expect(task.options.widths).toEqual([320, 1280]);
+    expect(task.options.lqMaxWidth).toBe(640);
+  });
+
   it('names a job without an id after the work it asks for, by the documented rule', () => {
     // README: `j` + the first 20 hex digits of the SHA-256 of the job's JSON without `id`, keys
     // sorted, no spaces.
@@ -129,6 +140,7 @@ describe('queue jobs', () => {
       '{"id":"1","input":"uploads/a.png","options":{"colour":"red"}}',
       '{"id":"1","input":"uploads/a.png","opts":["thumb"]}',
       `{"id":"1","input":"uploads/a.png","options":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+      '{"id":"1","input":"uploads/a.png","options":{"widths":[320,"wide"]}}',
     ]) {
       expect(await code(raw), raw).toBe('BAD_JOB');
     }

@@ -4,7 +4,9 @@ import {
   WEBP_MAX_SIDE,
   fitFormat,
   fitInside,
+  lqSize,
   planOutputSizes,
+  responsiveSizes,
   scaledSize,
   thumbSize,
 } from '../../src/pipeline/dimensions.js';
@@ -122,5 +124,43 @@ describe('planOutputSizes: every WebP output fits 16383 px a side', () => {
   it('leaves outputs that fit alone', () => {
     expect(fitFormat(size(16383, 16383))).toEqual(size(16383, 16383));
     expect(planOutputSizes(size(4032, 3024), task()).lq).toEqual(size(2016, 1512));
+  });
+});
+
+describe('lqSize', () => {
+  it('is the scaled size while that fits the width cap', () => {
+    expect(lqSize(size(1280, 960), 0.5, 1600)).toEqual(size(640, 480));
+    expect(lqSize(size(3200, 2000), 0.5, 1600)).toEqual(size(1600, 1000));
+  });
+
+  it('caps the width, aspect kept from the source', () => {
+    expect(lqSize(size(5640, 3172), 0.5, 1600)).toEqual(size(1600, 900));
+    expect(lqSize(size(4000, 3000), 1, 1024)).toEqual(size(1024, 768));
+    expect(lqSize(size(100000, 1), 0.5, 1600)).toEqual(size(1600, 1));
+  });
+});
+
+describe('responsiveSizes', () => {
+  it('gives each width below the source, narrowest first, aspect kept', () => {
+    expect(responsiveSizes(size(4000, 3000), [1280, 320, 640])).toEqual([
+      size(320, 240),
+      size(640, 480),
+      size(1280, 960),
+    ]);
+  });
+
+  it('never enlarges: widths at or above the source give one copy at the source size', () => {
+    expect(responsiveSizes(size(1000, 500), [320, 640, 1280, 1920])).toEqual([
+      size(320, 160),
+      size(640, 320),
+      size(1000, 500),
+    ]);
+    expect(responsiveSizes(size(640, 480), [640])).toEqual([size(640, 480)]);
+    expect(responsiveSizes(size(200, 100), [320, 640])).toEqual([size(200, 100)]);
+  });
+
+  it('is empty without widths and ignores repeats', () => {
+    expect(responsiveSizes(size(1000, 500), [])).toEqual([]);
+    expect(responsiveSizes(size(1000, 500), [320, 320])).toEqual([size(320, 160)]);
   });
 });

@@ -7,6 +7,7 @@ import {
   jobOptionOverrides,
   parseEffort,
   parseQuality,
+  parseWidths,
   pick,
   resolveOutputOptions,
   resolveProcessingOptions,
@@ -99,6 +100,57 @@ describe('parseEffort', () => {
   });
 });
 
+describe('parseWidths', () => {
+  it('takes a comma-separated list, ascending and without repeats; empty means none', () => {
+    expect(parseWidths('320,640,1280')).toEqual([320, 640, 1280]);
+    expect(parseWidths(' 1280, 320 ,640,320')).toEqual([320, 640, 1280]);
+    expect(parseWidths('')).toEqual([]);
+  });
+
+  it('refuses widths outside 1-16383 with the usual message', () => {
+    expect(usageError(() => parseWidths('320,0')).message).toBe(
+      'Expected an integer between 1 and 16383 for widths but received "0"',
+    );
+    expect(usageError(() => parseWidths('320,wide')).message).toBe(
+      'Expected an integer between 1 and 16383 for widths but received "wide"',
+    );
+    expect(usageError(() => parseWidths('16384')).message).toBe(
+      'Expected an integer between 1 and 16383 for widths but received "16384"',
+    );
+  });
+});
+
+describe('widths and lqMaxWidth in a job', () => {
+  it('takes widths as an array or a string, and lqMaxWidth as a number', () => {
+    const fromArray = resolveOutputOptions(
+      jobOptionOverrides({ widths: [640, 320], lqMaxWidth: 800 }),
+      DEFAULT_OUTPUT_OPTIONS,
+      {},
+    );
+    expect(fromArray.widths).toEqual([320, 640]);
+    expect(fromArray.lqMaxWidth).toBe(800);
+    const fromString = resolveOutputOptions(
+      jobOptionOverrides({ widths: '1280,320' }),
+      DEFAULT_OUTPUT_OPTIONS,
+      {},
+    );
+    expect(fromString.widths).toEqual([320, 1280]);
+  });
+
+  it('refuses a bad width or cap', () => {
+    expect(
+      usageError(() =>
+        resolveOutputOptions(jobOptionOverrides({ widths: [320, -1] }), DEFAULT_OUTPUT_OPTIONS, {}),
+      ).message,
+    ).toBe('Expected an integer between 1 and 16383 for widths but received "-1"');
+    expect(
+      usageError(() =>
+        resolveOutputOptions(jobOptionOverrides({ lqMaxWidth: 0 }), DEFAULT_OUTPUT_OPTIONS, {}),
+      ).message,
+    ).toBe('Expected an integer between 1 and 16383 for lq-max-width but received "0"');
+  });
+});
+
 describe('resolveProcessingOptions', () => {
   it('uses the documented defaults when neither flag nor environment is set', () => {
     const o = resolveProcessingOptions({}, {});
@@ -107,6 +159,8 @@ describe('resolveProcessingOptions', () => {
       thumbWidth: 256,
       blurSigma: 6,
       lqScale: 0.5,
+      lqMaxWidth: 1280,
+      widths: [],
       quality: { thumb: 80, blur: 60, lq: 50 },
       effort: { thumb: 4, blur: 4, lq: 2 },
       paletteSize: 6,
@@ -128,6 +182,8 @@ describe('resolveProcessingOptions', () => {
         IMGPROC_THUMB_WIDTH: '100',
         IMGPROC_BLUR_SIGMA: '2.5',
         IMGPROC_LQ_SCALE: '0.25',
+        IMGPROC_LQ_MAX_WIDTH: '800',
+        IMGPROC_WIDTHS: '640,320',
         IMGPROC_QUALITY: 'thumb=30',
         IMGPROC_EFFORT: 'lq=6',
         IMGPROC_PALETTE_SIZE: '3',
@@ -147,6 +203,8 @@ describe('resolveProcessingOptions', () => {
         thumbWidth: 100,
         blurSigma: 2.5,
         lqScale: 0.25,
+        lqMaxWidth: 800,
+        widths: [320, 640],
         quality: { thumb: 30, blur: 60, lq: 50 },
         effort: { thumb: 4, blur: 4, lq: 6 },
         paletteSize: 3,
@@ -336,7 +394,7 @@ describe('jobOptionOverrides', () => {
       );
     }
     expect(usageError(() => jobOptionOverrides({ sharpen: 1 })).message).toBe(
-      'unknown option "sharpen"; valid options are thumbWidth, blurSigma, lqScale, quality, effort, paletteSize, keepMetadata',
+      'unknown option "sharpen"; valid options are thumbWidth, blurSigma, lqScale, lqMaxWidth, widths, quality, effort, paletteSize, keepMetadata',
     );
     for (const value of [null, [1], { a: 1 }]) {
       expect(usageError(() => jobOptionOverrides({ thumbWidth: value })).message).toBe(
