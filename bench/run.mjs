@@ -12,6 +12,7 @@
 //   npm run bench -- --verify [--corpus DIR] [--limit N] [--runs 3] verify against a plain run
 //   npm run bench -- --verify-tolerances [--corpus DIR]             what verify's tolerances rest on
 //   npm run bench -- --lq-cap [--corpus DIR] [--limit N]            lq bytes per width cap
+//   npm run bench -- --palette [--corpus DIR | --fixtures]          palette distances and shares
 //
 // Results: a markdown table on stdout, and JSON + markdown under bench/results/.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -53,6 +54,10 @@ if (flags.verify) {
 }
 if (flags['verify-tolerances']) {
   await (await import('./verify-tolerances.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
+if (flags.palette) {
+  await (await import('./palette-report.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);
 }
 if (flags['lq-cap']) {

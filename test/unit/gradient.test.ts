@@ -62,15 +62,15 @@ describe('colourRoles', () => {
   });
 
   it('weighs distance by the square root of the share: twice as far beats four times as common', () => {
-    // ΔE from black: #606060 40.7, #FFFFFF 100. Scores 40.7 × √0.8 = 36.4 and 100 × √0.2 = 44.7;
-    // weighed by the share itself, #606060 would win (32.6 against 20).
+    // ΔE00 from black: #606060 28.3, #FFFFFF 100. Scores 28.3 × √0.8 = 25.3 and 100 × √0.2 = 44.7;
+    // weighed by the share itself, #606060 would win (22.6 against 20).
     expect(
       rolesHex([entry('#000000', 1000), entry('#606060', 800), entry('#FFFFFF', 200)]).secondary,
     ).toBe('#FFFFFF');
-    // ΔE of #808080 is 53.6: 53.6 × √0.8 = 47.9 beats 44.7, so distance alone does not decide.
+    // ΔE00 of #A0A0A0 is 52.8: 52.8 × √0.8 = 47.2 beats 44.7, so distance alone does not decide.
     expect(
-      rolesHex([entry('#000000', 1000), entry('#808080', 800), entry('#FFFFFF', 200)]).secondary,
-    ).toBe('#808080');
+      rolesHex([entry('#000000', 1000), entry('#A0A0A0', 800), entry('#FFFFFF', 200)]).secondary,
+    ).toBe('#A0A0A0');
   });
 
   it("considers a colour with exactly 5% of the primary's pixels", () => {
@@ -173,7 +173,7 @@ describe('computeGradient', () => {
     const runs: Array<[number[], number]> = [
       [[0x20, 0x30, 0x60], 128],
       [[0xf0, 0xc0, 0x40], 64],
-      [[0x2a, 0x3a, 0x6a], 48], // close to the primary: not the secondary despite its count
+      [[0x30, 0x48, 0x78], 48], // close to the primary (ΔE00 7.8): not the secondary despite its count
       [[0xff, 0x00, 0x00], 16],
     ];
     const pixels = runs.flatMap(([rgb, n]) => Array.from({ length: n }, () => rgb));
@@ -184,7 +184,7 @@ describe('computeGradient', () => {
       channels: 3,
     });
     const expected = JSON.stringify({
-      palette: ['#203060', '#F0C040', '#2A3A6A', '#FF0000'],
+      palette: ['#203060', '#F0C040', '#304878', '#FF0000'],
       primary: '#203060',
       secondary: '#F0C040',
       foreground: '#FFFFFF',
