@@ -57,6 +57,13 @@ export function toLab(colour: Rgb): Lab {
   return { l: 116 * fy - 16, a: 500 * (fx - fy), b: 200 * (fy - fz) };
 }
 
+/** CIE76 colour difference (Euclidean distance in L*a*b*); about 2.3 is just noticeable. */
+export function deltaE76(p: Rgb, q: Rgb): number {
+  const a = toLab(p);
+  const b = toLab(q);
+  return Math.hypot(a.l - b.l, a.a - b.a, a.b - b.b);
+}
+
 const DEG = Math.PI / 180;
 const POW25_7 = 25 ** 7;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mix, toLab, type Rgb } from '../../src/gradient/colour.js';
+import { deltaE76, mix } from '../../src/gradient/colour.js';
 import { contrastRatio, relativeLuminance, toHex } from '../../src/gradient/index.js';
 
 const WHITE = { r: 255, g: 255, b: 255 };
@@ -47,14 +47,7 @@ describe('toHex', () => {
   });
 });
 
-/** CIE76 ΔE: the Euclidean distance between two colours' L*a*b*, to check the conversion. */
-function deltaE76(p: Rgb, q: Rgb): number {
-  const a = toLab(p);
-  const b = toLab(q);
-  return Math.hypot(a.l - b.l, a.a - b.a, a.b - b.b);
-}
-
-describe('toLab', () => {
+describe('deltaE76', () => {
   // CIE L*a*b* (D65) of the sRGB primaries, as published (e.g. by Bruce Lindbloom).
   const RED = { r: 255, g: 0, b: 0 };
   const GREEN = { r: 0, g: 255, b: 0 };
