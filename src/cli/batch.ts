@@ -7,25 +7,22 @@ import type { BatchConfig } from '../config/batch.js';
 import { ImageInputError, ResourceError, errorMessage, shortenMiddle } from '../errors.js';
 import { relativeInside } from '../paths.js';
 import { MemoryBudget } from '../pipeline/memory-budget.js';
-import { sweepTempFiles, writeAtomic } from '../storage/atomic-write.js';
+import { sweepTempFiles } from '../storage/atomic-write.js';
 import { Storages, isObjectUrl } from '../storage/index.js';
 import { isUpToDate, processImage } from '../pipeline/process-image.js';
-import type { ImageTask, Sidecar } from '../pipeline/types.js';
+import type { ImageTask } from '../pipeline/types.js';
 import { planBatch } from '../plan/plan.js';
 import { VERSION } from '../version.js';
+import { BatchOutcome, warnCollisions } from './batch-summary.js';
 import { EXIT } from './exit-codes.js';
 import { Reporter } from './reporter.js';
+import { prepareOutputFolder, refuseOutputAsInput, removeCreatedFolders } from './output-folder.js';
+import { checkReportTarget, writeReport } from './report-target.js';
 import { RunLock } from './run-lock.js';
 import { tuneSharp } from './sharp-tuning.js';
 
-interface ReportItem {
-  input: string;
-  status: 'processed' | 'skipped' | 'failed' | 'not-started';
-  outputs?: Sidecar['outputs'];
-  sidecar?: string;
-  code?: string;
-  reason?: string;
-}
+/** Failed inputs the closing summary names; the lines above give every one with its reason. */
+const FAILURES_NAMED = 20;
 
 /**
  * Where the run lock lives: in the output folder, or for an `s3://` output in a local folder named
@@ -54,8 +51,15 @@ export async function runBatch(cfg: BatchConfig): Promise<number> {
 }
 
 async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
-  const { quiet, json, dryRun, failFast, outDir, reportPath, processing } = cfg;
+  const { quiet, json, dryRun, failFast, outDir, processing } = cfg;
   const reporter = new Reporter({ quiet, progress: cfg.progress });
+
+  // Before anything slow: a bad --out or --report is one line, not a failure after the run.
+  const local = !isObjectUrl(outDir);
+  if (local) await refuseOutputAsInput(cfg.inputs, outDir);
+  const report = cfg.reportPath === undefined ? undefined : await checkReportTarget(cfg.reportPath);
+  const createdFolders = local ? await prepareOutputFolder(outDir, !dryRun) : [];
+
   const plan = await planBatch({
     inputs: cfg.inputs,
     manifest: cfg.manifest,
@@ -63,56 +67,43 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
     processing,
     objects: storage.objects,
   });
-  for (const c of plan.collisions) {
-    // The same relative path under two input folders: only the full paths tell them apart.
-    const relPaths = c.renamed.map((r) => r.relPath);
-    const named =
-      new Set(relPaths).size === relPaths.length ? relPaths : c.renamed.map((r) => r.key);
-    reporter.warn(
-      `${named.join(', ')} would all write ${c.stem}_*; ` +
-        `writing ${c.renamed.map((r) => r.stem + '_*').join(', ')} instead`,
-    );
-  }
-  // Items are kept only for --report: without it memory stays flat however many inputs there are.
-  const items: ReportItem[] = [];
-  const counts: Record<ReportItem['status'], number> = {
-    processed: 0,
-    skipped: 0,
-    failed: 0,
-    'not-started': 0,
-  };
-  const record = (item: ReportItem) => {
-    counts[item.status]++;
-    if (reportPath) items.push(item);
-  };
+  const outcome = new BatchOutcome(report !== undefined);
   for (const p of plan.problems) {
     reporter.failure(shortenMiddle(p.input), p.reason);
-    record({ input: p.input, status: 'failed', code: 'BAD_INPUT', reason: p.reason });
+    outcome.record({ input: p.input, status: 'failed', code: 'BAD_INPUT', reason: p.reason });
   }
 
   if (dryRun) {
+    warnCollisions(reporter, plan.collisions, () => true);
     // Each source is read and hashed, as a real run would, to tell what it would skip.
     const limitChecks = pLimit(processing.concurrency);
     const current = await Promise.all(
       plan.tasks.map((t) => limitChecks(() => isUpToDate(t, storage))),
     );
-    plan.tasks.forEach((t, i) => {
-      if (json) return;
-      const what = current[i] ? 'current, would skip' : 'would process';
-      process.stdout.write(`${shown(t.input)} -> ${t.outputStem} [${t.ops.join(',')}] (${what})\n`);
-    });
+    const skip = current.filter(Boolean).length;
+    const totals = { process: plan.tasks.length - skip, skip, failed: plan.problems.length };
     if (json) {
-      const out = {
-        dryRun: true,
-        tasks: plan.tasks.map((t, i) => ({
-          input: t.input,
-          outputStem: t.outputStem,
-          ops: t.ops,
-          action: current[i] ? 'skip' : 'process',
-        })),
-        problems: plan.problems,
-      };
-      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      const tasks = plan.tasks.map((t, i) => ({
+        input: t.input,
+        outputStem: t.outputStem,
+        ops: t.ops,
+        action: current[i] ? 'skip' : 'process',
+      }));
+      const problems = plan.problems;
+      process.stdout.write(
+        JSON.stringify({ dryRun: true, outDir, ...totals, tasks, problems }) + '\n',
+      );
+    } else {
+      plan.tasks.forEach((t, i) => {
+        const what = current[i] ? 'current, would skip' : 'would process';
+        process.stdout.write(
+          `${shown(t.input)} -> ${t.outputStem} [${t.ops.join(',')}] (${what})\n`,
+        );
+      });
+      reporter.info(
+        `dry run: ${totals.process} would be processed, ${totals.skip} skipped as current, ` +
+          `${totals.failed} cannot be processed`,
+      );
     }
     return plan.problems.length > 0 ? EXIT.someFailed : EXIT.ok;
   }
@@ -123,6 +114,9 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
     gpu: processing.gpu,
     gpuTimeoutMs: processing.gpuTimeoutMs,
     log: (line) => reporter.info(line),
+  }).catch(async (err: unknown) => {
+    await removeCreatedFolders(createdFolders);
+    throw err;
   });
   const lock = await RunLock.acquire(lockFolder(outDir)).catch(async (err: unknown) => {
     await backend.close();
@@ -131,8 +125,11 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) {
-      reporter.error(`${signal} again: stopping now`);
-      process.exit(EXIT.interrupted);
+      // The bar is closed first, so that the line is read whole and the prompt starts clean.
+      reporter.stopProgress();
+      reporter.error(`${signal} again: stopping now; a re-run redoes the images left unfinished`);
+      void lock.release().finally(() => process.exit(EXIT.interrupted));
+      return;
     }
     interrupted = true;
     reporter.warn(`${signal}: finishing the images in flight, starting no new ones`);
@@ -152,7 +149,7 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
     reporter.startProgress(plan.tasks.length);
     const runOne = async (task: ImageTask): Promise<void> => {
       if (stop || interrupted) {
-        record({
+        outcome.record({
           input: task.input,
           status: 'not-started',
           reason: interrupted ? 'interrupted' : stop,
@@ -161,11 +158,13 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
       }
       try {
         const result = await processImage(task, { backend, storage, memory });
-        record({
+        outcome.record({
           input: task.input,
           status: result.status,
           outputs: result.sidecar.outputs,
-          sidecar: result.sidecarPath,
+          sidecar: local
+            ? relativeInside(outDir, result.sidecarPath)
+            : result.sidecarPath.slice(outDir.length).replace(/^\/+/, ''),
         });
       } catch (err) {
         if (err instanceof ResourceError) {
@@ -173,16 +172,22 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
           if (!stop) reporter.error(err.message);
           stop ??= err.message;
           fatal = err;
-          record({ input: task.input, status: 'failed', code: err.code, reason: err.message });
+          outcome.record({
+            input: task.input,
+            status: 'failed',
+            code: err.code,
+            reason: err.message,
+          });
           return;
         }
         const input = err instanceof ImageInputError ? err : undefined;
         reporter.failure(shown(task.input), errorMessage(err), input?.hint);
-        record({
+        outcome.record({
           input: task.input,
           status: 'failed',
           code: input?.code ?? 'ERROR',
           reason: errorMessage(err),
+          hint: input?.hint,
         });
         if (failFast) stop ??= 'stopped by --fail-fast';
       } finally {
@@ -198,28 +203,39 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
     await lock.release();
   }
 
+  warnCollisions(reporter, plan.collisions, (input) => outcome.wrote(input));
   const seconds = (performance.now() - started) / 1000;
-  const count = (s: ReportItem['status']) => counts[s];
+  const { counts } = outcome;
+  const failures = outcome.failures();
   const summary = {
-    processed: count('processed'),
-    skipped: count('skipped'),
-    failed: count('failed'),
-    notStarted: count('not-started'),
+    processed: counts.processed,
+    skipped: counts.skipped,
+    failed: counts.failed,
+    notStarted: counts['not-started'],
     seconds: Math.round(seconds * 1000) / 1000,
-    imagesPerSecond: seconds > 0 ? Math.round((count('processed') / seconds) * 100) / 100 : 0,
+    imagesPerSecond: seconds > 0 ? Math.round((counts.processed / seconds) * 100) / 100 : 0,
     backend: backendName,
     interrupted,
   };
-  if (reportPath) {
-    items.sort((a, b) => (a.input < b.input ? -1 : a.input > b.input ? 1 : 0));
-    await writeAtomic(
-      reportPath,
+  if (report) {
+    const items = outcome.allItems();
+    await writeReport(
+      report,
       JSON.stringify({ version: VERSION, outDir, summary, items }, null, 2) + '\n',
     );
   }
   if (json) {
-    process.stdout.write(JSON.stringify(summary) + '\n');
+    const listed = failures.map(({ input, code, reason }) => ({ input, code, reason }));
+    process.stdout.write(JSON.stringify({ ...summary, failures: listed }) + '\n');
   } else if (!quiet) {
+    // The lines above came in the order images finished; this list is the same on every run.
+    if (failures.length > 1) {
+      const names = failures.slice(0, FAILURES_NAMED).map((f) => shown(f.input));
+      const rest = failures.length - names.length;
+      reporter.info(
+        `failed, in order: ${names.join(', ')}${rest > 0 ? ` and ${rest} more (see --report)` : ''}`,
+      );
+    }
     const c = reporter.c;
     const parts = [
       c.green(`${summary.processed} processed`),
@@ -227,9 +243,9 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
       summary.failed ? c.red(`${summary.failed} failed`) : '0 failed',
     ];
     if (summary.notStarted) parts.push(`${summary.notStarted} not started`);
-    reporter.info(
-      `${parts.join(', ')} in ${summary.seconds.toFixed(1)} s (${summary.imagesPerSecond} images/s, ${backendName})`,
-    );
+    // A rate over nothing processed (all skipped) says nothing: leave it out.
+    const rate = summary.processed > 0 ? `${summary.imagesPerSecond} images/s, ` : '';
+    reporter.info(`${parts.join(', ')} in ${summary.seconds.toFixed(1)} s (${rate}${backendName})`);
   }
   if (interrupted) return EXIT.interrupted;
   if (fatal) return EXIT.fatal;

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { resolveBatchConfig } from '../config/batch.js';
 import { daemonRequested } from '../config/daemon.js';
 import {
@@ -8,8 +8,15 @@ import {
   type RawOptions,
 } from '../config/options.js';
 import { defaultMaxMemory, formatBytes } from '../pipeline/memory-budget.js';
-import { errorMessage } from '../errors.js';
+import { UsageError, errorMessage } from '../errors.js';
 import { VERSION } from '../version.js';
+import {
+  EXAMPLES,
+  ERROR_PREFIX,
+  HELP_POINTER,
+  ImgprocCommand,
+  splitShortAssignments,
+} from './command.js';
 import { addDaemonOptions } from './daemon.js';
 import { registerDoctor } from './doctor.js';
 import { registerEnqueueCommand } from './enqueue.js';
@@ -22,12 +29,11 @@ import { registerWorkersCommand } from './workers.js';
 const d = DEFAULT_OUTPUT_OPTIONS;
 
 function buildProgram(): Command {
-  const program = new Command('imgproc')
+  const program = new ImgprocCommand('imgproc')
     .description(
-      'Turns folders of photos, a job manifest or a Redis queue into web derivatives:\n' +
-        'a thumbnail, a blurred placeholder, a low-quality copy (WebP) and a JSON sidecar\n' +
-        'with a palette and a CSS gradient. Every option can also be set as IMGPROC_<NAME>\n' +
-        '(for example IMGPROC_THUMB_WIDTH=320).',
+      'Turns folders of photos, a job manifest or a Redis queue into web derivatives: ' +
+        'a thumbnail, a blurred placeholder, a low-quality copy (WebP) and a JSON sidecar ' +
+        'with a palette and a CSS gradient.',
     )
     .version(VERSION, '-V, --version')
     .argument(
@@ -103,8 +109,13 @@ function buildProgram(): Command {
     .option('--cache-control <value>', 's3://: Cache-Control of every object written');
   // Before the subcommands are added, so that they inherit it: usage errors exit 2, not 1.
   program.exitOverride();
+  program.configureOutput({
+    outputError: (text, write) => write(text.replace(/^error: /, ERROR_PREFIX)),
+  });
+  // `imgproc help [command]`, although the root command also takes inputs.
+  program.helpCommand(true).addHelpText('after', EXAMPLES);
   addDaemonOptions(program)
-    .showHelpAfterError('(run imgproc --help for usage)')
+    .showHelpAfterError(HELP_POINTER)
     .action(async (inputs: string[], opts: RawOptions) => {
       if (daemonRequested(opts)) {
         const { runDaemon } = await import('./daemon.js');
@@ -136,14 +147,15 @@ async function main(argv: string[]): Promise<void> {
   });
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(splitShortAssignments(argv, program));
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version exit 0; commander has already printed its message.
       process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
-    process.stderr.write(`imgproc: ${errorMessage(err)}\n`);
+    process.stderr.write(`${ERROR_PREFIX}${errorMessage(err)}\n`);
+    if (err instanceof UsageError) process.stderr.write(`${HELP_POINTER}\n`);
     process.exitCode = exitCodeFor(err);
   }
 }

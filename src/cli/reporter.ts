@@ -62,15 +62,16 @@ export class Reporter {
       // A MultiBar, for its log(): messages print above the bar instead of through it.
       this.bars = new cliProgress.MultiBar(
         {
-          format: ' {bar} {value}/{total} | {rate} img/s | ETA {eta_formatted}',
+          format: ' {bar} {value}/{total} | {speed}',
           stream: process.stderr,
           hideCursor: true,
           clearOnComplete: true,
-          etaBuffer: 50,
+          // Lines logged above the bar wrap whole; only the bar itself is cut to the width.
+          linewrap: true,
         },
         cliProgress.Presets.shades_classic,
       );
-      this.bar = this.bars.create(total, 0, { rate: '0.0' });
+      this.bar = this.bars.create(total, 0, { speed: 'rate: not known yet' });
     }
   }
 
@@ -80,7 +81,9 @@ export class Reporter {
     const elapsed = (Date.now() - this.started) / 1000;
     const rate = elapsed > 0 ? this.done / elapsed : 0;
     if (this.bar) {
-      this.bar.update(this.done, { rate: rate.toFixed(1) });
+      const eta = rate > 0 ? (this.total - this.done) / rate : Infinity;
+      const speed = `${rate.toFixed(1)} img/s | ETA ${formatDuration(eta)}`;
+      this.bar.update(this.done, { speed });
       return;
     }
     const now = Date.now();

@@ -17,7 +17,7 @@ export interface BatchConfig {
   manifest?: string;
   /** Absolute, or `s3://bucket/prefix`. */
   outDir: string;
-  /** Absolute path of --report, when asked for. */
+  /** --report: `-` for stdout, else an absolute path. */
   reportPath?: string;
   dryRun: boolean;
   failFast: boolean;
@@ -50,14 +50,18 @@ export function resolveBatchConfig(
     throw new UsageError('missing --out DIR: the folder where outputs are written');
   }
   const report = text('report');
+  const json = flag('json');
+  if (report === '-' && json) {
+    throw new UsageError('--report - and --json both write to stdout; give --report a file name');
+  }
   return {
     inputs,
     manifest,
     outDir: outputRoot(out),
-    reportPath: report === undefined ? undefined : resolve(report),
+    reportPath: report === undefined || report === '-' ? report : resolve(report),
     dryRun: flag('dryRun'),
     failFast: flag('failFast'),
-    json: flag('json'),
+    json,
     quiet: flag('quiet'),
     // `--no-progress` sets progress to false; IMGPROC_NO_PROGRESS=1 does the same.
     progress: raw.progress !== false && !flag('noProgress'),

@@ -52,6 +52,8 @@ export function disambiguate<T extends Named>(items: T[]): { items: T[]; collisi
     else groups.set(k, [item]);
   }
   const taken = new Set(items.map((i) => i.stem.toLowerCase()));
+  // The next counter to try per base name: each rename is then O(1), not a scan from 2.
+  const nextCounter = new Map<string, number>();
   const collisions: Collision[] = [];
   for (const group of groups.values()) {
     if (group.length < 2) continue;
@@ -61,8 +63,11 @@ export function disambiguate<T extends Named>(items: T[]): { items: T[]; collisi
     for (const item of group) {
       if (item.fixed) continue;
       const ext = extname(item.relPath).slice(1).toLowerCase() || 'noext';
-      let stem = `${item.stem}_${ext}`;
-      for (let n = 2; taken.has(stem.toLowerCase()); n++) stem = `${item.stem}_${ext}_${n}`;
+      const base = `${item.stem}_${ext}`;
+      let stem = base;
+      let n = nextCounter.get(base.toLowerCase()) ?? 2;
+      while (taken.has(stem.toLowerCase())) stem = `${base}_${n++}`;
+      nextCounter.set(base.toLowerCase(), n);
       taken.add(stem.toLowerCase());
       item.stem = stem;
       renamed.push({ relPath: item.relPath, stem, key: item.key });

@@ -13,11 +13,18 @@ export interface PlanProblem {
   reason: string;
 }
 
+/** Inputs that would have written the same names, and the names each writes instead. */
+export interface NameCollision {
+  stem: string;
+  /** `input` is the task's input; `shown` is how a message names it. */
+  renamed: Array<{ input: string; shown: string; stem: string }>;
+}
+
 export interface BatchPlan {
   tasks: ImageTask[];
   /** Inputs or manifest entries that never became a task. */
   problems: PlanProblem[];
-  collisions: Collision[];
+  collisions: NameCollision[];
 }
 
 export interface PlanRequest {
@@ -38,6 +45,26 @@ interface Candidate {
   source?: SourceInfo;
   job?: { ops?: ImageTask['ops']; options?: ImageTask['options'] };
   fixed: boolean;
+  /** The manifest line of a manifest entry. */
+  where?: string;
+}
+
+/**
+ * Names each member by its relative path, or where those are the same (one relative path under two
+ * input folders, one input in two manifest entries) by its full path or its manifest line.
+ */
+function describeCollision(c: Collision, byKey: Map<string, Candidate>): NameCollision {
+  const members = c.renamed.map((r) => ({ candidate: byKey.get(r.key)!, stem: r.stem }));
+  const relPaths = new Set(members.map((m) => m.candidate.relPath));
+  const distinct = relPaths.size === members.length;
+  return {
+    stem: c.stem,
+    renamed: members.map(({ candidate, stem }) => ({
+      input: candidate.input,
+      shown: distinct ? candidate.relPath : (candidate.where ?? candidate.input),
+      stem,
+    })),
+  };
 }
 
 /** Local inputs through the folder walk, `s3://` ones through listings; each object once. */
@@ -109,6 +136,7 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
         input: job.input,
         label: job.relPath.split(sep).join('/'),
         job: { ops: job.ops, options: job.options },
+        where: job.where,
         // An explicit id is the caller's chosen name: it is never renamed.
         fixed: job.id !== undefined,
       });
@@ -116,6 +144,7 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
   }
 
   const { collisions } = disambiguate(candidates);
+  const byKey = new Map(candidates.map((c) => [c.key, c]));
   const tasks = candidates.map((c): ImageTask => ({
     input: c.input,
     ...(c.source ? { source: c.source } : {}),
@@ -127,5 +156,5 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
     maxPixels: req.processing.maxPixels,
     force: req.processing.force,
   }));
-  return { tasks, problems, collisions };
+  return { tasks, problems, collisions: collisions.map((c) => describeCollision(c, byKey)) };
 }

@@ -183,3 +183,18 @@ describe('checkJobId', () => {
     }
   });
 });
+
+describe('disambiguate at scale', () => {
+  it('gives 20,000 inputs of one name 20,000 distinct names, counting up', () => {
+    const items = Array.from({ length: 20_000 }, (_, i) => ({
+      key: `/m.ndjson:${String(i + 1).padStart(5, '0')}`,
+      relPath: 'a.png',
+      stem: 'a',
+    }));
+    const { items: out, collisions } = disambiguate(items);
+    expect(new Set(out.map((i) => i.stem)).size).toBe(20_000);
+    expect(out.slice(0, 3).map((i) => i.stem)).toEqual(['a_png', 'a_png_2', 'a_png_3']);
+    expect(out[19_999]!.stem).toBe('a_png_20000');
+    expect(collisions).toHaveLength(1);
+  });
+});

@@ -51,8 +51,8 @@ describe('planBatch', () => {
       {
         stem: 'a',
         renamed: [
-          { relPath: 'a.jpg', stem: 'a_jpg', key: join(root, 'photos', 'a.jpg') },
-          { relPath: 'a.png', stem: 'a_png', key: join(root, 'photos', 'a.png') },
+          { input: join(root, 'photos', 'a.jpg'), shown: 'a.jpg', stem: 'a_jpg' },
+          { input: join(root, 'photos', 'a.png'), shown: 'a.png', stem: 'a_png' },
         ],
       },
     ]);
