@@ -187,7 +187,12 @@ describe.skipIf(!haveRedisServer())('queue worker against redis-server', () => {
     });
     expect(retrying.retryAt).toBeGreaterThan(Date.now() - 1000);
     await waitFor('the dead letter', failed);
-    expect(JSON.parse((await redis.get(keys.status('st1')))!)).toMatchObject({
+    // The status is written just after the dead letter, so wait for it rather than race it.
+    const finalStatus = await waitFor('the failed status', async () => {
+      const st = JSON.parse((await redis.get(keys.status('st1'))) ?? '{}');
+      return st.state === 'failed' ? st : undefined;
+    });
+    expect(finalStatus).toMatchObject({
       state: 'failed',
       attempts: 2,
       code: 'NOT_AN_IMAGE',

@@ -146,7 +146,8 @@ describe('what goes wrong, one clear line each', () => {
       { env: s3.env },
     );
     expect(res.code).toBe(3);
-    const lines = res.stderr.split('\n');
+    // One ✗ line per input; the summary's 'failed, in order:' line names them all again.
+    const lines = res.stderr.split('\n').filter((l) => l.startsWith('✗ '));
     expect(lines.filter((l) => l.includes('s3://nosuchbucket/in/'))).toEqual([
       expect.stringMatching(/bucket "nosuchbucket" does not exist/),
     ]);
@@ -200,7 +201,9 @@ describe('what goes wrong, one clear line each', () => {
     const res = await run.result;
     await s3.start();
     expect(res.code).toBe(3);
-    const failures = res.stderr.split('\n').filter((l) => l.includes('s3://photos/many/'));
+    const failures = res.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('✗ ') && l.includes('s3://photos/many/'));
     expect(failures.length).toBeGreaterThan(0);
     for (const line of failures) {
       expect(line).toMatch(
