@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import type { Backend } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
 import { decodeSize, type SourceInfo } from './decode.js';
-import { largestOutput, planOutputSizes, type OutputSizes } from './dimensions.js';
+import { decodeTarget } from './output-sizes.js';
 import { estimatePeakBytes, formatBytes, type MemoryBudget } from './memory-budget.js';
 import type { ImageTask } from './types.js';
 
@@ -10,10 +10,11 @@ import type { ImageTask } from './types.js';
 export function estimateTaskPeak(
   info: SourceInfo,
   fileBytes: number,
-  sizes: OutputSizes,
+  task: Pick<ImageTask, 'ops' | 'options'>,
   backend: Backend,
 ): number {
-  const decoded = decodeSize(info, largestOutput(sizes), backend.decodePolicy);
+  // The same decode target the pipeline uses, so widths, the lq cap and the palette count.
+  const decoded = decodeSize(info, decodeTarget(info, task), backend.decodePolicy);
   return estimatePeakBytes(info.declared, fileBytes, decoded, sharp.concurrency());
 }
 
@@ -33,7 +34,7 @@ export class Admission {
 
   /** Waits for the image's estimated peak; refuses an image that could never fit. */
   async take(info: SourceInfo, bytes: number): Promise<void> {
-    const peak = estimateTaskPeak(info, bytes, planOutputSizes(info, this.task), this.backend);
+    const peak = estimateTaskPeak(info, bytes, this.task, this.backend);
     if (peak <= this.held) return;
     if (!this.memory.fits(peak)) {
       const { width, height } = info.declared;

@@ -1,5 +1,4 @@
 import type { Size } from '../types.js';
-import type { ImageTask } from './types.js';
 
 /** Size of the 256-px-wide thumbnail: aspect kept, never enlarged, never below 1 px. */
 export function thumbSize(source: Size, targetWidth: number): Size {
@@ -54,41 +53,4 @@ export const WEBP_MAX_SIDE = 16383;
 /** Scaled down, aspect kept, until both sides fit the format; never below 1 px. */
 export function fitFormat(size: Size, maxSide = WEBP_MAX_SIDE): Size {
   return Math.max(size.width, size.height) > maxSide ? fitInside(size, maxSide) : size;
-}
-
-/** Longer side of the small image the palette and the inline placeholder are made from. */
-export const SAMPLE_SIZE = 64;
-
-export interface OutputSizes {
-  thumb?: Size;
-  blur?: Size;
-  lq?: Size;
-  sample?: Size;
-}
-
-/**
- * Every output's size, from the displayed source size alone: one function for both backends.
- * Each WebP output also fits the format's 16383 px a side.
- */
-export function planOutputSizes(
-  source: Size,
-  task: Pick<ImageTask, 'ops' | 'options'>,
-): OutputSizes {
-  const { ops, options } = task;
-  const thumb = fitFormat(thumbSize(source, options.thumbWidth));
-  return {
-    thumb: ops.includes('thumb') ? thumb : undefined,
-    blur: ops.includes('blur') ? thumb : undefined,
-    lq: ops.includes('lq') ? fitFormat(scaledSize(source, options.lqScale)) : undefined,
-    sample: ops.includes('gradient') ? fitInside(source, SAMPLE_SIZE) : undefined,
-  };
-}
-
-/** The output with the most pixels: what a decode must at least produce. */
-export function largestOutput(sizes: OutputSizes): Size {
-  let best: Size = { width: 1, height: 1 };
-  for (const s of Object.values(sizes) as Size[]) {
-    if (s && s.width * s.height > best.width * best.height) best = s;
-  }
-  return best;
 }
