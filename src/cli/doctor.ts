@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RawOptions } from '../config/options.js';
+import { formatS3Report, type S3Report } from './doctor-s3.js';
 
 const GIB = 1024 ** 3;
 
@@ -42,6 +43,8 @@ export interface DoctorReport {
     maxMemory: number;
     machineMemory: number;
   };
+  /** Object storage (s3:// paths): endpoint, region, addressing, credential source. */
+  s3: S3Report;
 }
 
 /** 12040 -> "12.4" */
@@ -58,6 +61,7 @@ export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> 
     options,
     version,
     memory,
+    s3,
   ] = await Promise.all([
     import('node:os'),
     import('sharp'),
@@ -66,6 +70,7 @@ export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> 
     import('../config/options.js'),
     import('../version.js'),
     import('../pipeline/memory-budget.js'),
+    import('./doctor-s3.js'),
   ]);
   const processing = options.resolveProcessingOptions(raw);
   const load = native.nativeAddon();
@@ -138,6 +143,7 @@ export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> 
       maxMemory: processing.maxMemory,
       machineMemory: memory.machineMemory(),
     },
+    s3: await s3.buildS3Report(raw),
   };
 }
 
@@ -184,6 +190,7 @@ export function formatDoctorReport(r: DoctorReport): string {
       `concurrency ${r.defaults.concurrency}, max-pixels ${r.defaults.maxPixels}`,
     `memory    max-memory ${gib(r.defaults.maxMemory)} GiB for the images in flight ` +
       `(default: half of ${gib(r.defaults.machineMemory)} GiB, this machine's RAM or cgroup limit)`,
+    ...formatS3Report(r.s3),
   );
   return lines.join('\n') + '\n';
 }
@@ -192,7 +199,9 @@ export function formatDoctorReport(r: DoctorReport): string {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('report the native addon, CUDA devices, sharp/libvips and the backend auto picks')
+    .description(
+      'report the native addon, CUDA devices, sharp/libvips, the backend auto picks and the S3 settings',
+    )
     .option('--json', 'print JSON on stdout')
     .action(async (_opts: RawOptions, cmd: Command) => {
       const opts = cmd.optsWithGlobals<RawOptions>();

@@ -29,9 +29,16 @@ function isMissingObject(err: unknown): boolean {
   return httpStatus(err) === 404 && (err as Error).name !== 'NoSuchBucket';
 }
 
+/** The AWS SDK, loaded on first use. */
+async function loadSdk(): Promise<typeof import('@aws-sdk/client-s3')> {
+  // The pinned release supports Node 20; its warning is about releases after it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return import('@aws-sdk/client-s3');
+}
+
 /** The region the SDK would take from the environment or the shared config, if any. */
 async function sdkRegion(): Promise<string | undefined> {
-  const { S3Client } = await import('@aws-sdk/client-s3');
+  const { S3Client } = await loadSdk();
   const probe = new S3Client({});
   try {
     return await probe.config.region();
@@ -48,21 +55,32 @@ export class ObjectStore {
 
   constructor(readonly settings: ObjectStoreSettings) {}
 
+  /** The endpoint given by flag or environment; undefined means AWS itself. */
+  get configuredEndpoint(): string | undefined {
+    const env = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
+    return this.settings.endpoint ?? (env || undefined);
+  }
+
   /** Where requests go, for messages and `imgproc doctor`. */
   get endpoint(): string {
-    const env = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL;
-    return this.settings.endpoint ?? env ?? 'AWS S3';
+    return this.configuredEndpoint ?? 'AWS S3';
   }
 
   async region(): Promise<string> {
-    return this.settings.region ?? (await sdkRegion()) ?? 'us-east-1';
+    return (await this.regionAndSource()).region;
   }
 
-  private connect() {
+  /** The region, and whether it was given, found by the SDK (AWS_REGION, profile) or defaulted. */
+  async regionAndSource(): Promise<{ region: string; from: 'settings' | 'sdk' | 'default' }> {
+    if (this.settings.region) return { region: this.settings.region, from: 'settings' };
+    const found = await sdkRegion();
+    return found ? { region: found, from: 'sdk' } : { region: 'us-east-1', from: 'default' };
+  }
+
+  /** The SDK and the one client every request goes through, made on first use. */
+  sdkClient() {
     this.client ??= (async () => {
-      // The pinned release supports Node 20; its warning is about releases after it.
-      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-      const sdk = await import('@aws-sdk/client-s3');
+      const sdk = await loadSdk();
       const client = new sdk.S3Client({
         endpoint: this.settings.endpoint,
         forcePathStyle: this.settings.forcePathStyle,
@@ -85,7 +103,7 @@ export class ObjectStore {
     let bucketMissing = false;
     if (httpStatus(err) === 404 && (err as Error).name === 'NotFound') {
       // A HEAD's 404 has no body: ask whether the bucket itself is there.
-      const { sdk, client } = await this.connect();
+      const { sdk, client } = await this.sdkClient();
       bucketMissing = await client.send(new sdk.HeadBucketCommand({ Bucket: at.bucket })).then(
         () => false,
         (e: unknown) => httpStatus(e) === 404,
@@ -110,7 +128,7 @@ export class ObjectStore {
 
   /** Size and ETag from a HEAD: no bytes of the object move. */
   async stat(url: string): Promise<SourceInfo> {
-    const { sdk, client } = await this.connect();
+    const { sdk, client } = await this.sdkClient();
     return this.run(url, async ({ bucket, key }) => {
       const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
       return { bytes: head.ContentLength ?? 0, etag: head.ETag };
@@ -119,7 +137,7 @@ export class ObjectStore {
 
   /** An object's bytes (or the first `length` of them) and the ETag of what was read. */
   async read(url: string, length?: number): Promise<{ data: Buffer; info: SourceInfo }> {
-    const { sdk, client } = await this.connect();
+    const { sdk, client } = await this.sdkClient();
     return this.run(url, async ({ bucket, key }) => {
       const range = length === undefined ? undefined : `bytes=0-${Math.max(0, length - 1)}`;
       const got = await client.send(
@@ -132,7 +150,7 @@ export class ObjectStore {
 
   /** A small object as text, or undefined when it does not exist. */
   async readText(url: string): Promise<string | undefined> {
-    const { sdk, client } = await this.connect();
+    const { sdk, client } = await this.sdkClient();
     const at = parseObjectUrl(url);
     try {
       const got = await client.send(new sdk.GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
@@ -145,7 +163,7 @@ export class ObjectStore {
 
   /** An object's size, or undefined when it does not exist. */
   async sizeOf(url: string): Promise<number | undefined> {
-    const { sdk, client } = await this.connect();
+    const { sdk, client } = await this.sdkClient();
     const at = parseObjectUrl(url);
     try {
       const head = await client.send(new sdk.HeadObjectCommand({ Bucket: at.bucket, Key: at.key }));
@@ -158,7 +176,7 @@ export class ObjectStore {
 
   /** One PutObject: the object appears whole or not at all. */
   async write(url: string, data: Buffer | string, contentType: string): Promise<void> {
-    const { sdk, client } = await this.connect();
+    const { sdk, client } = await this.sdkClient();
     await this.run(url, ({ bucket, key }) =>
       client.send(
         new sdk.PutObjectCommand({
@@ -173,7 +191,7 @@ export class ObjectStore {
   }
 
   async remove(url: string): Promise<void> {
-    const { sdk, client } = await this.connect();
+    const { sdk, client } = await this.sdkClient();
     await this.run(url, ({ bucket, key }) =>
       client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key })),
     );
@@ -181,7 +199,7 @@ export class ObjectStore {
 
   /** Every object under `s3://bucket/prefix`, page by page (1,000 keys a request). */
   async *list(prefixUrl: string): AsyncGenerator<ListedObject> {
-    const { sdk, client } = await this.connect();
+    const { sdk, client } = await this.sdkClient();
     const at = parseObjectUrl(prefixUrl);
     try {
       const pages = sdk.paginateListObjectsV2({ client }, { Bucket: at.bucket, Prefix: at.key });
