@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { resolveStatusTtlMs } from '../config/daemon.js';
 import { pick, resolveOps, type RawOptions } from '../config/options.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { relativeInside } from '../paths.js';
 import type { JobListItem } from '../plan/job-entry.js';
+import type { ReadyJob } from '../queue/producer.js';
 import { addConnectionOptions, openQueue } from './queue.js';
 
 /** `imgproc enqueue <inputs...>`: push jobs for files, folders, globs or a manifest. */
@@ -28,12 +30,17 @@ export function registerEnqueueCommand(program: Command): void {
       .option('--ops <list>', 'outputs to make for these jobs: thumb,blur,lq,gradient')
       .option('--out <dir>', 'output folder inside the data folder (default: processed)')
       .option('--options <json>', 'per-job option overrides, e.g. \'{"thumbWidth":320}\'')
+      .option(
+        '--status-ttl <seconds>',
+        "keep each job's status key this long after its last change (default: 604800, a week)",
+      )
       .option('--json', 'print the queued ids as JSON on stdout'),
   ).action(async (inputs: string[], _opts: RawOptions, cmd: Command) => {
     const opts = cmd.optsWithGlobals<RawOptions>();
     const dataDirRaw = pick(opts, 'dataDir');
     const dataDir = resolve(typeof dataDirRaw === 'string' ? dataDirRaw : '.');
-    const [{ deriveJobId }, { discoverInputs }, { pushJobs }, jobEntry] = await Promise.all([
+    const statusTtlMs = resolveStatusTtlMs(opts);
+    const [{ deriveJobId }, { discoverInputs }, { enqueueJobs }, jobEntry] = await Promise.all([
       import('../queue/job.js'),
       import('../plan/discover.js'),
       import('../queue/producer.js'),
@@ -79,8 +86,7 @@ export function registerEnqueueCommand(program: Command): void {
     if (items.length === 0) throw new UsageError('nothing to enqueue: give inputs or --manifest');
 
     // All or nothing: one bad job queues none, so that a fixed manifest can simply be re-run.
-    const raws: string[] = [];
-    const ids: string[] = [];
+    const ready: ReadyJob[] = [];
     const problems: string[] = [];
     items.forEach((item, i) => {
       const label = `job ${i + 1}: ${item.where}`;
@@ -94,8 +100,8 @@ export function registerEnqueueCommand(program: Command): void {
       try {
         const entry = jobEntry.parseJobEntry(job, jobEntry.QUEUE_JOB_KEYS);
         const id = entry.id ?? deriveJobId(job as Record<string, unknown>);
-        raws.push(JSON.stringify({ ...(job as object), id, input: entry.input }));
-        ids.push(id);
+        const raw = JSON.stringify({ ...(job as object), id, input: entry.input });
+        ready.push({ raw, id, input: entry.input });
       } catch (err) {
         problems.push(`${label}: ${errorMessage(err)}`);
       }
@@ -108,14 +114,20 @@ export function registerEnqueueCommand(program: Command): void {
 
     const { redis, keys } = await openQueue(opts);
     try {
-      const length = await pushJobs(redis, keys, raws);
+      const { length, conflicts } = await enqueueJobs(redis, keys, ready, statusTtlMs);
+      const ids = ready.map((job) => job.id);
+      for (const c of conflicts.slice(0, 20)) {
+        process.stderr.write(
+          `warning: id "${c.id}" belongs to another input ("${c.boundTo}"): the job for ${c.input} will fail with ID_CONFLICT\n`,
+        );
+      }
       if (opts.json) {
         process.stdout.write(
-          JSON.stringify({ queue: keys.jobs, count: raws.length, length, ids }) + '\n',
+          JSON.stringify({ queue: keys.jobs, count: ready.length, length, ids }) + '\n',
         );
       } else {
         process.stderr.write(
-          `enqueued ${raws.length} job(s) on ${keys.jobs} (${length} pending)\n`,
+          `enqueued ${ready.length} job(s) on ${keys.jobs} (${length} pending)\n`,
         );
       }
     } finally {

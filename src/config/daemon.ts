@@ -36,6 +36,28 @@ function integer(
   return v === undefined || v === true ? def : parseInteger(flag, String(v), min, max);
 }
 
+/** The `s3://bucket[/prefix]` locations jobs may name (--allow, repeatable or comma-separated). */
+export function resolveAllow(raw: RawOptions): string[] {
+  const v = pick(raw, 'allow');
+  return (typeof v === 'string' ? v : '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '')
+    .map((a) => {
+      if (!isObjectUrl(a)) {
+        throw new UsageError(
+          `Expected s3://bucket or s3://bucket/prefix for allow but received "${a}"`,
+        );
+      }
+      return outputRoot(a);
+    });
+}
+
+/** How long a job's status key outlives its last change (--status-ttl, default a week). */
+export function resolveStatusTtlMs(raw: RawOptions): number {
+  return seconds(raw, 'statusTtl', 'status-ttl', 7 * 86_400_000, 1, 366 * 86_400);
+}
+
 /** Every daemon setting, validated before anything connects. */
 export interface DaemonConfig {
   redisUrl: string;
@@ -76,18 +98,7 @@ export function resolveDaemonConfig(raw: RawOptions): DaemonConfig {
     const v = pick(raw, k);
     return typeof v === 'string' ? v : undefined;
   };
-  const allow = (str('allow') ?? '')
-    .split(',')
-    .map((a) => a.trim())
-    .filter((a) => a !== '')
-    .map((a) => {
-      if (!isObjectUrl(a)) {
-        throw new UsageError(
-          `Expected s3://bucket or s3://bucket/prefix for allow but received "${a}"`,
-        );
-      }
-      return outputRoot(a);
-    });
+  const allow = resolveAllow(raw);
   return {
     redisUrl,
     queue: str('queue'),
@@ -109,7 +120,7 @@ export function resolveDaemonConfig(raw: RawOptions): DaemonConfig {
       .split(',')
       .map((r) => r.trim())
       .filter((r) => r !== ''),
-    statusTtlMs: seconds(raw, 'statusTtl', 'status-ttl', 7 * 86_400_000, 1, 366 * 86_400),
+    statusTtlMs: resolveStatusTtlMs(raw),
     heartbeatIntervalMs,
     heartbeatTtlMs: seconds(raw, 'heartbeatTtl', 'heartbeat-ttl', heartbeatIntervalMs * 3),
     reapIntervalMs: seconds(raw, 'reapInterval', 'reap-interval', heartbeatIntervalMs),

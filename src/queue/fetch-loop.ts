@@ -43,7 +43,7 @@ export async function runFetchLoop(ctx: FetchLoopContext): Promise<void> {
       failuresInARow = 0;
       if (job) {
         await recorded;
-        ({ recorded } = await processJob(ctx, job.raw, job.failures));
+        ({ recorded } = await processJob(ctx, job.raw, job.failures, job.crashes));
       }
     } catch (err) {
       if (ctx.isStopping()) break;
@@ -71,6 +71,7 @@ async function processJob(
   ctx: FetchLoopContext,
   raw: Buffer,
   failures: number,
+  crashes: number,
 ): Promise<{ recorded: Promise<void> }> {
   const sequence = ctx.nextSequence();
   const text = raw.toString('utf8');
@@ -91,12 +92,13 @@ async function processJob(
     durationMs: performance.now() - started,
     log,
     job: bound,
+    crashes,
   });
   let record: () => Promise<void>;
   try {
     if (!isUtf8(raw)) throw notUtf8('the job');
     if (identity) {
-      await begin(ctx, identity, attempt, heldBy);
+      await begin(ctx, identity, attempt, crashes, heldBy);
       bound = identity;
     }
     const result = await ctx.handler(text, { attempt, workerId: heldBy });
@@ -121,9 +123,16 @@ async function begin(
   ctx: FetchLoopContext,
   job: JobIdentity,
   attempt: number,
+  crashes: number,
   worker: string,
 ): Promise<void> {
-  const status = jobStatus({ ...job, state: 'processing', attempts: attempt, worker });
+  const status = jobStatus({
+    ...job,
+    state: 'processing',
+    attempts: attempt + crashes,
+    crashes: crashes || undefined,
+    worker,
+  });
   const other = await ctx.scripts.beginJob(job.id, job.input, status, ctx.statusTtlMs);
   if (other !== undefined) {
     throw new ImageInputError(

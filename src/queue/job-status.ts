@@ -5,8 +5,10 @@ export interface JobStatus {
   id: string;
   state: JobState;
   input: string;
-  /** Tries so far, the current one included. */
+  /** Tries so far, the current one included (tries whose worker died count too). */
   attempts: number;
+  /** Times a worker died running the job, when it did. */
+  crashes?: number;
   worker?: string;
   error?: string;
   code?: string;

@@ -38,6 +38,13 @@ export interface FinishedRun {
   log: Logger;
   /** The job's id and input, when its status key is this run's to write. */
   job?: JobIdentity;
+  /** Times a worker died running this job before this run. */
+  crashes: number;
+}
+
+/** A status's attempts and crashes: tries whose worker died count as tries. */
+function tries(run: FinishedRun): { attempts: number; crashes?: number } {
+  return { attempts: run.attempt + run.crashes, crashes: run.crashes || undefined };
 }
 
 /** Records a result in the done list (once per job: see complete-5.lua). */
@@ -64,7 +71,7 @@ export async function recordSuccess(
     const status = {
       ...run.job,
       state: 'done' as const,
-      attempts: run.attempt,
+      ...tries(run),
       out,
       outputs,
       sidecar,
@@ -104,7 +111,7 @@ export async function recordFailure(
       const status = jobStatus({
         ...run.job,
         state: 'retrying',
-        attempts: run.attempt,
+        ...tries(run),
         worker: ctx.workerId,
         error: message,
         code,
@@ -130,7 +137,7 @@ export async function recordFailure(
     const status = jobStatus({
       ...run.job,
       state: 'failed',
-      attempts: run.attempt,
+      ...tries(run),
       worker: ctx.workerId,
       error: message,
       code,

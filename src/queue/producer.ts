@@ -1,12 +1,55 @@
 import type { Redis } from 'ioredis';
+import { inputKey } from './job.js';
+import { jobStatus } from './job-status.js';
 import type { QueueKeys } from './keys.js';
+import { QueueScripts } from './scripts.js';
 
-/** Pushes raw jobs onto the queue, in order, a thousand per round trip. */
-export async function pushJobs(redis: Redis, keys: QueueKeys, raws: string[]): Promise<number> {
-  const CHUNK = 1000;
-  let length = 0;
-  for (let i = 0; i < raws.length; i += CHUNK) {
-    length = await redis.lpush(keys.jobs, ...raws.slice(i, i + CHUNK));
+/** A checked job ready to push: its raw JSON, its id and its input as the job names it. */
+export interface ReadyJob {
+  raw: string;
+  id: string;
+  input: string;
+}
+
+/** A job whose id is bound to another input by a job that is queued, running or done. */
+export interface IdConflict {
+  id: string;
+  input: string;
+  /** The input the id is bound to. */
+  boundTo: string;
+}
+
+/** Jobs pushed per round trip. */
+const CHUNK = 1000;
+
+/**
+ * Pushes jobs onto the queue in order, each marked `queued` in its status key (see
+ * enqueue-2.lua). With `refuse`, a job whose id is bound to another input is not pushed; with
+ * `push` it is, as any producer may, and the worker dead-letters it (ID_CONFLICT). Either way
+ * the conflicts are returned, and the bound job's status is left alone.
+ */
+export async function enqueueJobs(
+  redis: Redis,
+  keys: QueueKeys,
+  jobs: readonly ReadyJob[],
+  statusTtlMs: number,
+  onConflict: 'refuse' | 'push' = 'push',
+): Promise<{ length: number; conflicts: IdConflict[] }> {
+  const scripts = new QueueScripts(redis, keys);
+  const conflicts: IdConflict[] = [];
+  for (let i = 0; i < jobs.length; i += CHUNK) {
+    const chunk = jobs.slice(i, i + CHUNK);
+    const answers = await Promise.all(
+      chunk.map((job) => {
+        const input = inputKey(job.input);
+        const status = jobStatus({ id: job.id, state: 'queued', input, attempts: 0 });
+        return scripts.enqueue(job.raw, job.id, input, status, statusTtlMs, onConflict);
+      }),
+    );
+    answers.forEach((boundTo, j) => {
+      if (boundTo !== undefined)
+        conflicts.push({ id: chunk[j]!.id, input: chunk[j]!.input, boundTo });
+    });
   }
-  return length;
+  return { length: await redis.llen(keys.jobs), conflicts };
 }

@@ -9,7 +9,7 @@ import type { QueueKeys } from './keys.js';
  * falls back to EVAL when the server lost its script cache (a restart): one round trip a call.
  */
 const SCRIPT_FILES = {
-  fetch: 'fetch-3.lua',
+  fetch: 'fetch-4.lua',
   complete: 'complete-5.lua',
   fail: 'fail-5.lua',
   promote: 'promote-2.lua',
@@ -20,6 +20,8 @@ const SCRIPT_FILES = {
   release: 'release-3.lua',
   retryFailed: 'retry-failed-3.lua',
   begin: 'begin-1.lua',
+  enqueue: 'enqueue-2.lua',
+  statusIfHeld: 'status-if-held-1.lua',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;
@@ -69,6 +71,16 @@ export interface DeadLetterFields {
 export interface FetchedJob {
   raw: Buffer;
   failures: number;
+  /** Times a worker died running it (it was taken back from a dead worker). */
+  crashes: number;
+}
+
+/** What a reap did: counts, and the raw jobs requeued and dead-lettered. */
+export interface Reaped {
+  requeued: number;
+  dead: number;
+  requeuedJobs: string[];
+  deadJobs: string[];
 }
 
 /**
@@ -140,9 +152,13 @@ export class QueueScripts {
   /** Moves the oldest pending job to the worker's processing list, without blocking. */
   async fetch(workerId: string): Promise<FetchedJob | undefined> {
     const k = this.keys;
-    const got = (await this.call('fetch', true)(k.jobs, k.processing(workerId), k.attempts)) as
-      [Buffer, number] | null;
-    return got ? { raw: got[0], failures: Number(got[1]) } : undefined;
+    const got = (await this.call('fetch', true)(
+      k.jobs,
+      k.processing(workerId),
+      k.attempts,
+      k.recoveries,
+    )) as [Buffer, number, number] | null;
+    return got ? { raw: got[0], failures: Number(got[1]), crashes: Number(got[2]) } : undefined;
   }
 
   /** BLMOVE on the caller's own connection: waits up to `timeoutS` for a job to arrive. */
@@ -160,8 +176,12 @@ export class QueueScripts {
       timeoutS,
     );
     if (!raw) return undefined;
-    const failures = Number((await this.redis.hget(k.attempts, jobHash(raw))) ?? 0);
-    return { raw, failures };
+    const hash = jobHash(raw);
+    const [failures, crashes] = await Promise.all([
+      this.redis.hget(k.attempts, hash),
+      this.redis.hget(k.recoveries, hash),
+    ]);
+    return { raw, failures: Number(failures ?? 0), crashes: Number(crashes ?? 0) };
   }
 
   /**
@@ -228,7 +248,7 @@ export class QueueScripts {
     workerId: string,
     crashCap: number,
     ownLeftovers = false,
-  ): Promise<{ requeued: number; dead: number } | undefined> {
+  ): Promise<Reaped | undefined> {
     const k = this.keys;
     const res = (await this.call('reap')(
       k.processing(workerId),
@@ -241,8 +261,10 @@ export class QueueScripts {
       crashCap,
       workerId,
       ownLeftovers ? '1' : '0',
-    )) as [number, number] | null;
-    return res ? { requeued: Number(res[0]), dead: Number(res[1]) } : undefined;
+    )) as [number, number, string[], string[]] | null;
+    if (!res) return undefined;
+    const [requeued, dead, requeuedJobs, deadJobs] = res;
+    return { requeued: Number(requeued), dead: Number(dead), requeuedJobs, deadJobs };
   }
 
   /** Returns held jobs to the taking end of the queue: these ones, or all when none are named. */
@@ -264,6 +286,53 @@ export class QueueScripts {
     const other = (await this.call('begin')(this.keys.status(jobId), input, status, ttlMs)) as
       string | null;
     return other ?? undefined;
+  }
+
+  /**
+   * Pushes a job and marks it queued. Returns the other input when the id is bound to another
+   * input already: then the status is left alone, and the job is pushed only with `push`.
+   */
+  async enqueue(
+    raw: string,
+    jobId: string,
+    input: string,
+    status: string,
+    ttlMs: number,
+    onConflict: 'refuse' | 'push',
+  ): Promise<string | undefined> {
+    const k = this.keys;
+    const other = (await this.call('enqueue')(
+      k.jobs,
+      k.status(jobId),
+      raw,
+      input,
+      status,
+      ttlMs,
+      onConflict,
+    )) as string | null;
+    return other ?? undefined;
+  }
+
+  /**
+   * Writes a job's status only while it says that `worker` runs the job, keeping its attempts;
+   * `crashed` counts one more crash. True when written.
+   */
+  async setStatusIfHeld(
+    jobId: string,
+    worker: string,
+    status: string,
+    ttlMs: number,
+    crashed: boolean,
+  ): Promise<boolean> {
+    const k = this.keys;
+    const written = await this.call('statusIfHeld')(
+      k.status(jobId),
+      worker,
+      status,
+      ttlMs,
+      crashed ? '1' : '0',
+    );
+    return written === 1;
   }
 
   /** Writes a job's status (retrying, done, failed) with a fresh TTL. */

@@ -1,4 +1,6 @@
 import { errorMessage } from '../errors.js';
+import { jobIdentityOf } from './job.js';
+import { jobStatus } from './job-status.js';
 import type { Logger } from './logger.js';
 import type { QueueScripts } from './scripts.js';
 import { sleep } from './settings.js';
@@ -19,6 +21,7 @@ export interface ShutdownContext {
   /** Background timers (heartbeat, promote, reap). */
   timers: NodeJS.Timeout[];
   shutdownTimeoutMs: number;
+  statusTtlMs: number;
   onAbandon?: (raw: string) => Promise<void>;
   log: Logger;
 }
@@ -78,6 +81,7 @@ export async function shutDown(ctx: ShutdownContext): Promise<void> {
         if (n) log.info(`handed back ${n} job(s)`);
       });
     }
+    if (abandoned.length) await step('hand back', () => markQueuedAgain(ctx, abandoned));
     if (ctx.onAbandon) {
       for (const job of abandoned) {
         await ctx.onAbandon(job.raw.toString('utf8')).catch((err: unknown) => {
@@ -96,6 +100,16 @@ export async function shutDown(ctx: ShutdownContext): Promise<void> {
     );
   }
   log.info('stopped');
+}
+
+/** Jobs handed back unfinished are waiting again: their status says `queued`, if still ours. */
+async function markQueuedAgain(ctx: ShutdownContext, jobs: InFlightJob[]): Promise<void> {
+  for (const held of jobs) {
+    const job = jobIdentityOf(held.raw.toString('utf8'));
+    if (!job) continue;
+    const status = jobStatus({ ...job, state: 'queued', attempts: 0 });
+    await ctx.scripts.setStatusIfHeld(job.id, held.heldBy, status, ctx.statusTtlMs, false);
+  }
 }
 
 /** Until every loop ended, the timeout passed, or Redis is down with nothing in flight. */

@@ -119,7 +119,7 @@ export class QueueWorker {
       throw authFailure(s.redisUrl, err);
     });
     this.log = s.log.child({ worker: id });
-    await takeOverLeftovers(scripts, id, s.maxCrashes, s.metrics, this.log);
+    await takeOverLeftovers(scripts, id, s.maxCrashes, s.statusTtlMs, s.metrics, this.log);
     if (this.stopping) return;
     s.metrics?.backend.set(
       { backend: s.backend.name, device: s.backend.gpuName ?? 'cpu', worker: id },
@@ -132,6 +132,7 @@ export class QueueWorker {
         scripts,
         ownId: identity.id,
         maxCrashes: s.maxCrashes,
+        statusTtlMs: s.statusTtlMs,
         metrics: s.metrics,
         log: this.log,
       });
@@ -245,6 +246,7 @@ export class QueueWorker {
       started: this.starting,
       timers: this.timers,
       shutdownTimeoutMs: this.settings.shutdownTimeoutMs,
+      statusTtlMs: this.settings.statusTtlMs,
       onAbandon: this.settings.onAbandon,
       log: this.log,
     });

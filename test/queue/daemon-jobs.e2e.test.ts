@@ -92,6 +92,8 @@ describe.skipIf(!haveRedisServer())('daemon jobs: ids, output roots, inputs', ()
     await settle(1, 0);
     const thumb = join(data, 'processed', 'p1', 'p1_thumb.webp');
     const before = sha(thumb);
+    // The status is written just after the result is recorded.
+    await waitFor('the done status', async () => (await status('p1'))?.state === 'done');
     expect(await status('p1')).toMatchObject({
       id: 'p1',
       state: 'done',

@@ -36,13 +36,15 @@ describe.skipIf(!haveRedisServer())('queue Lua scripts', () => {
       const { keys, scripts } = fresh();
       await redis.lpush(keys.jobs, job('a'), job('b'));
       await redis.hset(keys.attempts, hash(job('a')), 2);
+      await redis.hset(keys.recoveries, hash(job('a')), 1);
       const first = await scripts.fetch('w1');
       expect(first?.raw.toString()).toBe(job('a'));
       expect(first?.failures).toBe(2);
+      expect(first?.crashes).toBe(1);
       expect(await held(keys, 'w1')).toEqual([job('a')]);
       expect(await redis.lrange(keys.jobs, 0, -1)).toEqual([job('b')]);
       const second = await scripts.fetch('w1');
-      expect(second).toMatchObject({ failures: 0 });
+      expect(second).toMatchObject({ failures: 0, crashes: 0 });
       expect(second?.raw.toString()).toBe(job('b'));
       expect(await scripts.fetch('w1')).toBeUndefined();
     });
@@ -51,9 +53,11 @@ describe.skipIf(!haveRedisServer())('queue Lua scripts', () => {
       const { keys, scripts } = fresh();
       await redis.lpush(keys.jobs, job('a'), job('b'));
       await redis.hset(keys.attempts, hash(job('a')), 1);
+      await redis.hset(keys.recoveries, hash(job('a')), 2);
       const got = await scripts.fetchBlocking(redis, 'w1', 0.1);
       expect(got?.raw.toString()).toBe(job('a'));
       expect(got?.failures).toBe(1);
+      expect(got?.crashes).toBe(2);
       expect(await held(keys, 'w1')).toEqual([job('a')]);
     });
   });
@@ -214,7 +218,12 @@ describe.skipIf(!haveRedisServer())('queue Lua scripts', () => {
       await redis.lpush(keys.jobs, job('pending'));
       await redis.sadd(keys.workers, 'w1');
       await redis.lpush(keys.processing('w1'), job('a'), job('b'));
-      expect(await scripts.reap('w1', 3)).toEqual({ requeued: 2, dead: 0 });
+      expect(await scripts.reap('w1', 3)).toEqual({
+        requeued: 2,
+        dead: 0,
+        requeuedJobs: [job('b'), job('a')],
+        deadJobs: [],
+      });
       // The taking end is the right: a (taken first) is next, then b, then the pending job.
       expect(await redis.lrange(keys.jobs, 0, -1)).toEqual([job('pending'), job('b'), job('a')]);
       expect(await redis.hget(keys.recoveries, hash(job('a')))).toBe('1');
@@ -226,7 +235,12 @@ describe.skipIf(!haveRedisServer())('queue Lua scripts', () => {
       await redis.lpush(keys.processing('w1'), job('a'), job('b'));
       await redis.hset(keys.recoveries, hash(job('b')), 2);
       await redis.hset(keys.attempts, hash(job('b')), 1);
-      expect(await scripts.reap('w1', 3)).toEqual({ requeued: 1, dead: 1 });
+      expect(await scripts.reap('w1', 3)).toEqual({
+        requeued: 1,
+        dead: 1,
+        requeuedJobs: [job('a')],
+        deadJobs: [job('b')],
+      });
       expect(await redis.lrange(keys.jobs, 0, -1)).toEqual([job('a')]);
       const [dead] = (await redis.lrange(keys.failed, 0, -1)).map((s) => JSON.parse(s));
       expect(dead).toMatchObject({
@@ -247,7 +261,7 @@ describe.skipIf(!haveRedisServer())('queue Lua scripts', () => {
       await redis.set(keys.heartbeat('w1'), '{}', 'PX', 10_000);
       await redis.sadd(keys.workers, 'w1');
       await redis.lpush(keys.processing('w1'), job('a'));
-      expect(await scripts.reap('w1', 3, true)).toEqual({ requeued: 1, dead: 0 });
+      expect(await scripts.reap('w1', 3, true)).toMatchObject({ requeued: 1, dead: 0 });
       expect(await redis.lrange(keys.jobs, 0, -1)).toEqual([job('a')]);
       expect(await redis.sismember(keys.workers, 'w1')).toBe(1);
     });

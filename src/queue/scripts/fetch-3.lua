@@ -1,8 +1,0 @@
--- fetch: moves the oldest pending job to this worker's processing list, atomically.
--- KEYS[1] jobs list   KEYS[2] this worker's processing list   KEYS[3] attempts hash
--- ARGV    none
--- Returns {raw job, failed attempts so far}, or false when no job is pending.
-local raw = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
-if not raw then return false end
-local failures = redis.call('HGET', KEYS[3], redis.sha1hex(raw))
-return {raw, tonumber(failures) or 0}
