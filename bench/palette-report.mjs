@@ -31,7 +31,7 @@ export async function main(flags) {
     const source = { width: info.width, height: info.height };
     const size = decodeSize(info, decodeTarget(source, task), 'largest-output');
     const decoded = await decode(buf, info, size, DEFAULT_MAX_PIXELS);
-    const sample = await paletteSample(decoded, planOutputSizes(source, task).sample);
+    const sample = await paletteSample(decoded, planOutputSizes(source, task).sample, size);
     const entries = distinctPalette(
       sample.data,
       sample.channels,

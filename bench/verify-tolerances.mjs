@@ -142,6 +142,9 @@ export async function measureTolerances({
     await produce(corpus, base, new CpuBackend());
     const every = cloneTolerances(DEFAULT_TOLERANCES);
     for (const g of ['thumb', 'blur', 'lq']) every[g] = measureAll(every[g]);
+    // Below any distance: every colour role and placeholder is reported with its value.
+    every.palette.deltaE = -1;
+    every.placeholder.difference = -1;
     for (const v of VARIANTS.filter((x) => !only || only.split(',').includes(x.id))) {
       const dir = path.join(tmp, v.id);
       if (v.id === 'reference') await produce(corpus, dir, await referenceBackend());
@@ -169,8 +172,17 @@ export async function measureTolerances({
         const a = JSON.parse(
           await readFile(path.join(dir, item.sidecar), 'utf8').catch(() => 'null'),
         );
-        if (e?.gradient && a?.gradient)
+        if (e?.gradient && a?.gradient) {
           take('palette.deltaE', paletteDistance(e.gradient.palette, a.gradient.palette));
+          take('roles.deltaE', 0);
+          take('placeholder.difference', 0);
+        }
+        for (const d of item.differences) {
+          if (/^gradient\.(primary|secondary)$/.test(d.output) && d.measure === 'deltaE')
+            take('roles.deltaE', d.value);
+          if (/^gradient\.(blurDataUrl|thumbHash|blurHash)$/.test(d.output))
+            take('placeholder.difference', d.measure === 'difference' ? d.value : Infinity);
+        }
       }
       const failedItems = verdict.items.filter(
         (i) => i.status !== 'identical' && i.status !== 'within',
@@ -181,6 +193,7 @@ export async function measureTolerances({
       rows.push({
         ...v,
         worst,
+        failedOptions: verdict.options.filter((o) => o.fails).map((o) => o.option),
         failedItems: failedItems.length,
         items: verdict.items.length,
         structural,
@@ -208,19 +221,31 @@ export async function main(flags) {
     'lq.ssim',
     'lq.shift',
     'palette.deltaE',
+    'roles.deltaE',
+    'placeholder.difference',
   ];
   const fmt = (k, v) =>
     v === undefined
       ? '–'
       : k.endsWith('mismatch')
         ? `${(v * 100).toFixed(2)}%`
-        : v.toFixed(k.endsWith('ssim') ? 4 : 2);
+        : v === Infinity
+          ? 'other kind'
+          : v.toFixed(k.endsWith('ssim') ? 4 : 2);
+  const verdict = (r) => {
+    if (!r.failed) return 'passes';
+    const on = [];
+    if (r.failedItems) on.push(`${r.failedItems}/${r.items} items`);
+    if (r.structural) on.push(`${r.structural} size/alpha`);
+    if (r.failedOptions.length) on.push(`option ${r.failedOptions.join(', ')}`);
+    return `fails (${on.join(', ')})`;
+  };
   const lines = [
     `| variant | must | ${keys.join(' | ')} | verdict |`,
     `|---|---|${keys.map(() => '---:').join('|')}|---|`,
     ...rows.map(
       (r) =>
-        `| ${r.what} | ${r.pass === null ? '–' : r.pass ? 'pass' : 'fail'} | ${keys.map((k) => fmt(k, r.worst[k])).join(' | ')} | ${r.failed ? `fails (${r.failedItems}/${r.items} items${r.structural ? `, ${r.structural} size/alpha` : ''})` : 'passes'}${r.pass !== null && r.failed === r.pass ? ' **WRONG**' : ''} |`,
+        `| ${r.what} | ${r.pass === null ? '–' : r.pass ? 'pass' : 'fail'} | ${keys.map((k) => fmt(k, r.worst[k])).join(' | ')} | ${verdict(r)}${r.pass !== null && r.failed === r.pass ? ' **WRONG**' : ''} |`,
     ),
   ];
   process.stdout.write(lines.join('\n') + '\n');

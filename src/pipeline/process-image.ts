@@ -161,10 +161,11 @@ async function processAdmitted(
   const info = await readHeader(buf, task.maxPixels);
   await admission.take(info, buf.length);
   const sizes = planOutputSizes(info, task);
+  const target = decodeTarget(info, task);
   const decoded = await decode(
     buf,
     info,
-    decodeSize(info, decodeTarget(info, task), ctx.backend.decodePolicy),
+    decodeSize(info, target, ctx.backend.decodePolicy),
     task.maxPixels,
   );
   const tDecode = performance.now();
@@ -177,7 +178,7 @@ async function processAdmitted(
   };
   const [images, sample] = await Promise.all([
     ctx.backend.resample(decoded, request),
-    sizes.sample ? paletteSample(decoded, sizes.sample) : undefined,
+    sizes.sample ? paletteSample(decoded, sizes.sample, target) : undefined,
   ]);
   const tResample = performance.now();
 

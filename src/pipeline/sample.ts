@@ -4,13 +4,20 @@ import type { RawImage, Size } from '../types.js';
 
 /**
  * The palette's and placeholders' sample: the decoded image reduced to `size` on the CPU (libvips
- * Lanczos-3, premultiplied), whichever backend made the other outputs, so both give the same pixels.
+ * Lanczos-3, premultiplied), whichever backend made the other outputs. A decode larger than `via`
+ * (the size the CPU backend decodes to) is first brought to `via` by the same resize the CPU decode
+ * makes, so both backends sample the same pixels (bit for bit from 8-bit sources).
  */
-export async function paletteSample(decoded: RawImage, size: Size): Promise<RawImage> {
-  const { width, height, channels } = decoded;
-  if (size.width === width && size.height === height) return decoded;
+export async function paletteSample(decoded: RawImage, size: Size, via: Size): Promise<RawImage> {
+  const larger = decoded.width * decoded.height > via.width * via.height;
+  return lanczos(larger ? await lanczos(decoded, via) : decoded, size);
+}
+
+async function lanczos(image: RawImage, size: Size): Promise<RawImage> {
+  const { width, height, channels } = image;
+  if (size.width === width && size.height === height) return image;
   const { data, info } = await vipsOperation(() =>
-    sharp(decoded.data, { raw: { width, height, channels } })
+    sharp(image.data, { raw: { width, height, channels } })
       .resize(size.width, size.height, { kernel: 'lanczos3', fit: 'fill' })
       .raw()
       .toBuffer({ resolveWithObject: true }),

@@ -1,4 +1,4 @@
-import { copyFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { Backend } from '../../src/backends/backend.js';
@@ -12,8 +12,8 @@ import { DEFAULT_TOLERANCES } from '../../src/verify/tolerances.js';
 import { makeTempDir, PHOTOS } from '../e2e/helpers.js';
 import { openBinding } from '../native/helpers.js';
 
-// The defaults must accept what another backend or encoder effort makes (the full measurement
-// over every fixture is `npm run bench -- --verify-tolerances`, tabled in the README).
+// The defaults must accept what another backend or encoder effort makes (the measurement behind
+// them is `npm run bench -- --verify-tolerances`, tabled in the README).
 const FIXTURES = ['meadow.jpg', 'rgba-hard-edges.png', 'grey-alpha.png', 'scan.tif', 'palette.png'];
 
 /** The C++ reference of the CUDA kernels, as the cuda backend would call it on a GPU. */
@@ -51,19 +51,29 @@ async function produce(
 }
 
 describe('default tolerances', () => {
-  test('CPU outputs and the C++ reference of the CUDA kernels agree on every image output', async () => {
-    const input = await inputs();
-    const cpu = await produce(input, new CpuBackend());
-    const reference = await produce(input, referenceBackend());
+  test('CPU outputs and the C++ reference of the CUDA kernels agree on every fixture: pixels, palette, roles, placeholders', async () => {
+    const cpu = await produce(PHOTOS, new CpuBackend());
+    const reference = await produce(PHOTOS, referenceBackend());
     const r = await compareFolders(cpu, reference, {
       tolerances: DEFAULT_TOLERANCES,
       concurrency: 2,
     });
-    expect(r.items).toHaveLength(FIXTURES.length);
-    const pixelDifferences = r.items
-      .flatMap((i) => i.differences)
-      .filter((d) => !d.output.startsWith('gradient'));
-    expect(pixelDifferences).toEqual([]);
+    const sidecars = (await readdir(cpu, { recursive: true })).filter((f) => f.endsWith('.json'));
+    expect(sidecars.length).toBeGreaterThanOrEqual(27);
+    expect(r.items).toHaveLength(sidecars.length);
+    // Every sidecar carries what is compared beyond pixels, so a palette, role or placeholder
+    // difference would be seen.
+    for (const f of sidecars) {
+      const { gradient } = JSON.parse(await readFile(join(reference, f), 'utf8'));
+      expect(Object.keys(gradient)).toEqual(
+        expect.arrayContaining(['palette', 'primary', 'secondary', 'foreground', 'css']),
+      );
+      expect(Object.keys(gradient)).toEqual(
+        expect.arrayContaining(['blurDataUrl', 'thumbHash', 'blurHash']),
+      );
+    }
+    expect(r.items.flatMap((i) => i.differences)).toEqual([]);
+    expect(r.passed).toBe(true);
     expect(r.notes).toContain('expected outputs made on cpu, these on cuda');
   });
 
