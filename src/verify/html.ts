@@ -34,6 +34,7 @@ figure { margin: 0; }
 figure img { display: block; max-width: 420px; max-height: 420px; image-rendering: pixelated; background: repeating-conic-gradient(#bbb 0 25%, #eee 0 50%) 0 0 / 16px 16px; }
 figcaption { font-size: 12px; opacity: .8; }
 .none { width: 120px; height: 80px; display: grid; place-items: center; border: 1px dashed var(--line); }
+.output.placeholder figure img { width: 160px; height: auto; image-rendering: auto; }
 .measures { font-weight: 400; font-size: 12px; opacity: .8; }
 details.passing { margin-top: 24px; }
 table { border-collapse: collapse; margin-top: 8px; }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeAtomic } from '../storage/atomic-write.js';
 import { escapeHtml, PAGE_STYLE } from './html.js';
 import { decodeRgba, heatMap } from './pixels.js';
+import { decodePlaceholder, placeholderDataUrl } from './placeholders.js';
 import { differenceLine } from './report-text.js';
 import type { ItemComparison, OutputComparison, VerifyResult } from './types.js';
 
@@ -46,9 +47,47 @@ async function outputPanel(o: OutputComparison, result: VerifyResult): Promise<s
 <div class="figures">${figure('expected', eUrl)}${figure('actual', aUrl)}${figure('difference (heat map)', heat)}</div></div>`;
 }
 
+async function gradientOf(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const sidecar = JSON.parse(await readFile(path, 'utf8')) as { gradient?: unknown };
+    const g = sidecar?.gradient;
+    return g && typeof g === 'object' ? (g as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const PLACEHOLDER = /^gradient\.(blurDataUrl|thumbHash|blurHash)$/;
+
+/** A placeholder that differs, drawn from both sidecars (as a page would draw it) with a heat map. */
+async function placeholderPanel(field: string, item: ItemComparison, result: VerifyResult) {
+  const [e, a] = await Promise.all([
+    gradientOf(join(result.expectedDir, item.sidecar)),
+    gradientOf(join(result.actualDir, item.sidecar)),
+  ]);
+  const [eUrl, aUrl, eImg, aImg] = await Promise.all([
+    e && placeholderDataUrl(field, e),
+    a && placeholderDataUrl(field, a),
+    e && decodePlaceholder(field, e),
+    a && decodePlaceholder(field, a),
+  ]);
+  const heat =
+    eImg && aImg && eImg.width === aImg.width && eImg.height === aImg.height
+      ? `data:image/png;base64,${(await heatMap(eImg, aImg)).toString('base64')}`
+      : undefined;
+  return `<div class="output placeholder"><h4>gradient.${escapeHtml(field)}</h4>
+<div class="figures">${figure('expected', eUrl)}${figure('actual', aUrl)}${figure('difference (heat map)', heat)}</div></div>`;
+}
+
 async function failingItem(item: ItemComparison, result: VerifyResult): Promise<string> {
   const failing = item.outputs.filter((o) => o.status !== 'identical' && o.status !== 'within');
-  const panels = await Promise.all(failing.map((o) => outputPanel(o, result)));
+  const placeholders = [
+    ...new Set(item.differences.flatMap((d) => PLACEHOLDER.exec(d.output)?.[1] ?? [])),
+  ];
+  const panels = await Promise.all([
+    ...failing.map((o) => outputPanel(o, result)),
+    ...placeholders.map((f) => placeholderPanel(f, item, result)),
+  ]);
   const lines = item.differences.map((d) => `<li>${escapeHtml(differenceLine(d))}</li>`).join('');
   return `<section class="item failing" id="${escapeHtml(item.sidecar)}"><h3>${escapeHtml(item.item)} <span class="status ${item.status}">${item.status}</span></h3>
 <ul class="differences">${lines}</ul>${panels.join('\n')}</section>`;
