@@ -125,3 +125,9 @@ export function errorMessage(err: unknown): string {
     .map((line) => shortenMiddle(line, 400))
     .join('\n');
 }
+
+/** The message and, for an input error, what to do about it: `reason (hint)`, as a run's lines. */
+export function errorWithHint(err: unknown): string {
+  const hint = err instanceof ImageInputError ? err.hint : undefined;
+  return hint ? `${errorMessage(err)} (${hint})` : errorMessage(err);
+}

@@ -1,4 +1,4 @@
-import { errorMessage, isPermanent } from '../errors.js';
+import { errorWithHint, isPermanent } from '../errors.js';
 import type { JobIdentity } from './job.js';
 import { jobStatus } from './job-status.js';
 import type { Logger } from './logger.js';
@@ -100,7 +100,7 @@ export async function recordFailure(
   run: FinishedRun,
   err: unknown,
 ): Promise<void> {
-  const message = errorMessage(err);
+  const message = errorWithHint(err);
   const rawCode = (err as { code?: unknown } | undefined)?.code;
   const code = typeof rawCode === 'string' ? rawCode : 'ERROR';
   const permanent = isPermanent(err);
