@@ -12,6 +12,7 @@ import { decodeTarget, planOutputSizes } from './output-sizes.js';
 import { paletteSample } from './sample.js';
 import { probeSource, sha256Hex } from './source.js';
 import { optionsHash, readCurrentSidecar, serializeSidecar } from './sidecar.js';
+import { bareEtag, currentByEtag } from './up-to-date.js';
 import type {
   ImageOutputName,
   ImageTask,
@@ -47,57 +48,6 @@ function checkNameLength(stem: string, widths: readonly number[]): void {
       'shorten the file name',
     );
   }
-}
-
-/** ETags as servers send them, quotes and all; the sidecar keeps them bare. */
-function bareEtag(etag: string | undefined): string | undefined {
-  return etag?.replace(/^W\//, '').replace(/"/g, '');
-}
-
-/**
- * An object's outputs are current when its sidecar records the same ETag and size: a listing or
- * a HEAD decides, and the source is not downloaded.
- */
-async function currentByEtag(
-  task: ImageTask,
-  storage: Storage,
-  sidecarPath: string,
-  options: string,
-): Promise<Sidecar | undefined> {
-  if (!isObjectUrl(task.input)) return undefined;
-  const known = task.source ?? (await storage.statSource(task.input));
-  const etag = bareEtag(known.etag);
-  if (etag === undefined) return undefined;
-  return readCurrentSidecar(
-    storage,
-    sidecarPath,
-    task.outDir,
-    (s) => s.etag === etag && s.bytes === known.bytes,
-    options,
-  );
-}
-
-/** Whether a run would skip this task: its sidecar records the same source and options. */
-export async function isUpToDate(task: ImageTask, storage: Storage = localOnly): Promise<boolean> {
-  if (task.force) return false;
-  const sidecarPath = locate(task.outDir, `${task.outputStem}.json`);
-  const options = optionsHash(task.ops, task.options);
-  if (isObjectUrl(task.input)) {
-    const current = await currentByEtag(task, storage, sidecarPath, options).catch(() => undefined);
-    return current !== undefined;
-  }
-  const read = await storage.readSource(task.input, async () => {}).catch(() => undefined);
-  if (!read) return false;
-  const sha256 = await sha256Hex(read.data);
-  return (
-    (await readCurrentSidecar(
-      storage,
-      sidecarPath,
-      task.outDir,
-      (s) => s.sha256 === sha256,
-      options,
-    )) !== undefined
-  );
 }
 
 /** `<img srcset>`: each width's path (relative to --out) and its real width, narrowest first. */
@@ -162,6 +112,16 @@ async function processAdmitted(
   await admission.take(info, buf.length);
   const sizes = planOutputSizes(info, task);
   const target = decodeTarget(info, task);
+  const names: OutputName[] = [
+    ...(['thumb', 'blur', 'lq'] as const).filter((n) => sizes[n]),
+    ...sizes.widths.map((w) => w.name),
+  ];
+  // Asked while the image decodes; nothing is written before the answer.
+  const owned = storage.checkOwnership([
+    ...names.map((n) => locate(task.outDir, outputRel(n))),
+    sidecarPath,
+  ]);
+  owned.catch(() => undefined);
   const decoded = await decode(
     buf,
     info,
@@ -211,6 +171,7 @@ async function processAdmitted(
   ]);
   const tEncode = performance.now();
 
+  await owned;
   const outputs: Sidecar['outputs'] = {};
   // Every output and the sidecar share one folder: prepare it once.
   await storage.prepareFolder(task.outDir, posix.dirname(sidecarPath));

@@ -8,7 +8,7 @@ import { TEMP_MARKER } from '../storage/atomic-write.js';
 import { isObjectUrl, type Storage } from '../storage/index.js';
 import { processImage } from '../pipeline/process-image.js';
 import { buildTask, parseJob } from './job.js';
-import { checkOutputOwnership, openJobInput } from './job-files.js';
+import { checkObjectIdOwner, checkOutputOwnership, openJobInput } from './job-files.js';
 import type { JobHandler } from './types.js';
 
 export interface ImageJobOptions {
@@ -46,7 +46,8 @@ export function imageJobHandler(opts: ImageJobOptions): {
       allow: opts.allow,
     });
     const remoteOut = isObjectUrl(task.outDir);
-    if (!remoteOut) await checkOutputOwnership(task, dataDir, job.id);
+    if (remoteOut) await checkObjectIdOwner(task, opts.storage, job.id);
+    else await checkOutputOwnership(task, dataDir, job.id);
     // An object is read by its URL under --allow; a file through the descriptor checked here.
     const input = isObjectUrl(task.input)
       ? { path: task.input, close: async () => {} }

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { ImageInputError } from '../errors.js';
 import { isInside } from '../paths.js';
 import type { ImageTask } from '../pipeline/types.js';
+import { locate, type Storage } from '../storage/index.js';
 import { inputKey } from './job.js';
 
 /** An input opened once: `path` names the opened file itself, whatever happens to its name. */
@@ -62,6 +63,17 @@ export async function openJobInput(dataDir: string, input: string, label: string
   }
 }
 
+/** The source path a sidecar's text records; 'foreign' for text that is no imgproc sidecar. */
+function recordedSource(text: string): string | 'foreign' {
+  try {
+    const sidecar = JSON.parse(text) as { version?: unknown; source?: { path?: unknown } };
+    const source = sidecar.source?.path;
+    return sidecar.version === 1 && typeof source === 'string' ? source : 'foreign';
+  } catch {
+    return 'foreign';
+  }
+}
+
 /** The source path an existing sidecar records; 'foreign' for a file that is no imgproc sidecar. */
 async function sidecarSource(path: string): Promise<string | 'foreign' | undefined> {
   let text: string;
@@ -71,12 +83,31 @@ async function sidecarSource(path: string): Promise<string | 'foreign' | undefin
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     return 'foreign';
   }
-  try {
-    const sidecar = JSON.parse(text) as { version?: unknown; source?: { path?: unknown } };
-    const source = sidecar.source?.path;
-    return sidecar.version === 1 && typeof source === 'string' ? source : 'foreign';
-  } catch {
-    return 'foreign';
+  return recordedSource(text);
+}
+
+function idConflict(jobId: string, source: string): ImageInputError {
+  return new ImageInputError(
+    'ID_CONFLICT',
+    `id "${jobId}" belongs to another input ("${source}")`,
+    'give each input its own id, or leave "id" out to have one derived from the job',
+  );
+}
+
+/**
+ * An `s3://` output's id belongs to the input its sidecar names (ID_CONFLICT otherwise); whether
+ * imgproc wrote the objects at its keys is the pipeline's check, by their metadata.
+ */
+export async function checkObjectIdOwner(
+  task: ImageTask,
+  storage: Storage,
+  jobId: string,
+): Promise<void> {
+  const text = await storage.readText(locate(task.outDir, `${task.outputStem}.json`));
+  if (text === undefined) return;
+  const source = recordedSource(text);
+  if (source !== 'foreign' && inputKey(source) !== inputKey(task.sourceLabel)) {
+    throw idConflict(jobId, source);
   }
 }
 
@@ -102,13 +133,7 @@ export async function checkOutputOwnership(
     );
   if (source === 'foreign') throw foreign(sidecarPath);
   if (source !== undefined) {
-    if (inputKey(source) !== inputKey(task.sourceLabel)) {
-      throw new ImageInputError(
-        'ID_CONFLICT',
-        `id "${jobId}" belongs to another input ("${source}")`,
-        'give each input its own id, or leave "id" out to have one derived from the job',
-      );
-    }
+    if (inputKey(source) !== inputKey(task.sourceLabel)) throw idConflict(jobId, source);
     return;
   }
   // Outputs without a sidecar are a run cut short, if they are WebP files as imgproc writes them.

@@ -1,5 +1,6 @@
 import { LocalStorage } from './local.js';
 import { isObjectUrl } from './location.js';
+import { ImageInputError } from '../errors.js';
 import { ObjectStore, type ObjectStoreSettings } from './s3.js';
 import type { HeadCheck, SourceInfo, Storage } from './storage.js';
 
@@ -53,6 +54,19 @@ class ObjectStorage implements Storage {
   /** Keys need no folders, and an object store has no links to follow. */
   async prepareFolder(): Promise<void> {}
 
+  /** One HEAD per key, all at once; an object without imgproc's mark stops the image. */
+  async checkOwnership(urls: readonly string[]): Promise<void> {
+    const owners = await Promise.all(urls.map((url) => this.store.ownerOf(url)));
+    const foreign = urls.find((_, i) => owners[i] === 'foreign');
+    if (foreign !== undefined) {
+      throw new ImageInputError(
+        'OUTPUT_CONFLICT',
+        `${foreign} exists and was not written by imgproc`,
+        'imgproc never replaces objects it did not write: move or delete it, or write to another prefix',
+      );
+    }
+  }
+
   write(url: string, data: Buffer | string, contentType: string): Promise<void> {
     return this.store.write(url, data, contentType);
   }
@@ -98,6 +112,12 @@ export class Storages implements Storage {
 
   prepareFolder(root: string, folder: string): Promise<void> {
     return this.at(root).prepareFolder(root, folder);
+  }
+
+  /** Every location lies under one output root, hence in one storage. */
+  checkOwnership(locations: readonly string[]): Promise<void> {
+    if (locations.length === 0) return Promise.resolve();
+    return this.at(locations[0]!).checkOwnership(locations);
   }
 
   write(location: string, data: Buffer | string, contentType: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { VERSION } from '../version.js';
 import { objectUrl, parseObjectUrl, type ObjectAddress } from './location.js';
 import { describeS3Error } from './s3-errors.js';
 import type { ListedObject, SourceInfo } from './storage.js';
@@ -14,6 +15,15 @@ export interface ObjectStoreSettings {
   /** Cache-Control of every object written. */
   cacheControl?: string;
 }
+
+/**
+ * User metadata on every object imgproc writes (`x-amz-meta-imgproc: <version>`): an object
+ * without it at an output key was put there by someone else, and is never replaced.
+ */
+const OWNER_MARK = 'imgproc';
+
+/** Who put the object at a key: nobody yet, imgproc, or someone else. */
+export type ObjectOwner = 'absent' | 'imgproc' | 'foreign';
 
 /** Reached after the SDK's own retries (throttling, 5xx, dropped connections), with backoff. */
 const MAX_ATTEMPTS = 4;
@@ -174,7 +184,20 @@ export class ObjectStore {
     }
   }
 
-  /** One PutObject: the object appears whole or not at all. */
+  /** Whether an object is at `url`, and whether imgproc wrote it (its metadata), from a HEAD. */
+  async ownerOf(url: string): Promise<ObjectOwner> {
+    const { sdk, client } = await this.sdkClient();
+    const at = parseObjectUrl(url);
+    try {
+      const head = await client.send(new sdk.HeadObjectCommand({ Bucket: at.bucket, Key: at.key }));
+      return head.Metadata?.[OWNER_MARK] !== undefined ? 'imgproc' : 'foreign';
+    } catch (err) {
+      if (isMissingObject(err)) return 'absent';
+      throw await this.fail(err, at);
+    }
+  }
+
+  /** One PutObject, marked as imgproc's: the object appears whole or not at all. */
   async write(url: string, data: Buffer | string, contentType: string): Promise<void> {
     const { sdk, client } = await this.sdkClient();
     await this.run(url, ({ bucket, key }) =>
@@ -185,6 +208,7 @@ export class ObjectStore {
           Body: data,
           ContentType: contentType,
           CacheControl: this.settings.cacheControl,
+          Metadata: { [OWNER_MARK]: VERSION },
         }),
       ),
     );

@@ -43,6 +43,12 @@ export interface Storage {
   sizeOf(location: string): Promise<number | undefined>;
   /** Makes `folder` ready to hold outputs and checks that it stays inside `root`. */
   prepareFolder(root: string, folder: string): Promise<void>;
+  /**
+   * Refuses (OUTPUT_CONFLICT) when any of these outputs exists and was not written by imgproc:
+   * imgproc never replaces what it did not write. Objects carry imgproc's mark; local files are
+   * not checked here (the daemon checks a job's folder before the job, queue/job-files.ts).
+   */
+  checkOwnership(locations: readonly string[]): Promise<void>;
   /** Writes all of `data` or nothing: readers never see half of it. */
   write(location: string, data: Buffer | string, contentType: string): Promise<void>;
   /** Removes an output; absent is fine. */

@@ -155,4 +155,50 @@ describeRedis('the daemon with s3:// jobs', () => {
       'out/k1/k1_thumb.webp',
     ]);
   });
+
+  it('never replaces a foreign object, and an id belongs to its first input: both permanent', async () => {
+    // The daemons of the tests above write elsewhere: only this one may take these jobs.
+    await Promise.all(
+      daemons
+        .filter((c) => c.exitCode === null && c.signalCode === null)
+        .map((c) => new Promise((r) => c.once('exit', r).kill('SIGKILL'))),
+    );
+    const client = redis.client();
+    await client.del('image_done', 'image_failed');
+    await s3.put('photos', 'owned/f1/f1_lq.webp', 'not made by imgproc');
+    await s3.put('photos', 'uploads/other.jpg', readFileSync(join(PHOTOS, 'grey.jpg')));
+    const d = daemon(['--allow', 's3://photos', '--output-roots', 's3://photos/owned']);
+    await client.lpush(
+      'image_jobs',
+      JSON.stringify({ id: 'f1', input: 's3://photos/uploads/a.jpg' }),
+      JSON.stringify({ id: 'i1', input: 's3://photos/uploads/a.jpg' }),
+    );
+    await waitFor('i1 done', async () =>
+      (await client.lrange('image_done', 0, -1)).some((r) => JSON.parse(r).id === 'i1'),
+    );
+    await client.lpush(
+      'image_jobs',
+      JSON.stringify({ id: 'i1', input: 's3://photos/uploads/other.jpg' }),
+    );
+    const failed = await waitFor('two dead letters', async () => {
+      const list = (await client.lrange('image_failed', 0, -1)).map(
+        (r) => JSON.parse(r) as { job: string; error: string; attempts: number },
+      );
+      return list.length >= 2 ? list : undefined;
+    });
+    const byId = (id: string) => failed.find((f) => JSON.parse(f.job).id === id)!;
+    expect(byId('f1').error).toContain(
+      's3://photos/owned/f1/f1_lq.webp exists and was not written by imgproc',
+    );
+    expect(byId('i1').error).toContain(
+      'id "i1" belongs to another input ("s3://photos/uploads/a.jpg")',
+    );
+    expect(byId('f1').attempts).toBe(1);
+    expect(byId('i1').attempts).toBe(1);
+    expect(await s3.keys('photos', 'owned/f1/')).toEqual(['owned/f1/f1_lq.webp']);
+    expect((await s3.get('photos', 'owned/f1/f1_lq.webp')).toString()).toBe('not made by imgproc');
+    const sidecar = JSON.parse((await s3.get('photos', 'owned/i1/i1.json')).toString());
+    expect(sidecar.source.path).toBe('s3://photos/uploads/a.jpg');
+    d.child.kill('SIGTERM');
+  });
 });

@@ -39,6 +39,8 @@ export interface TestS3 {
   put(bucket: string, key: string, body: Buffer | string): Promise<void>;
   get(bucket: string, key: string): Promise<Buffer>;
   head(bucket: string, key: string): Promise<{ contentType?: string; cacheControl?: string }>;
+  /** An object's user metadata (`x-amz-meta-*`), names lower-cased. */
+  metadata(bucket: string, key: string): Promise<Record<string, string>>;
   keys(bucket: string, prefix?: string): Promise<string[]>;
   /** Stores many small objects at once, straight into the server's own store. */
   seed(bucket: string, keys: string[], body: string): Promise<void>;
@@ -96,6 +98,10 @@ export async function startS3(): Promise<TestS3> {
     async head(bucket, key) {
       const h = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       return { contentType: h.ContentType, cacheControl: h.CacheControl };
+    },
+    async metadata(bucket, key) {
+      const h = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return h.Metadata ?? {};
     },
     async keys(bucket, prefix) {
       const keys: string[] = [];
