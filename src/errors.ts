@@ -1,3 +1,5 @@
+import { constants as osConstants } from 'node:os';
+
 /** Typed errors: the CLI maps them to exit codes, the daemon to retry-or-dead-letter. */
 
 /** Bad flags, bad configuration, impossible requests. Exit code 2. */
@@ -50,11 +52,32 @@ export class FatalError extends Error {
 export class ResourceError extends FatalError {
   override name = 'ResourceError';
   constructor(
-    readonly code: 'ENOSPC' | 'EDQUOT' | 'EROFS',
+    readonly code: ResourceCode,
     readonly folder: string,
   ) {
     super(`${RESOURCE_REASONS[code]} in ${shortenMiddle(folder)}: ${RESOURCE_HINTS[code]}`);
   }
+}
+
+export type ResourceCode = 'ENOSPC' | 'EDQUOT' | 'EROFS';
+const RESOURCE_CODES: readonly ResourceCode[] = ['ENOSPC', 'EDQUOT', 'EROFS'];
+
+/**
+ * Whether a failed file operation means the file system cannot take more: full, over quota or
+ * read-only. Node names ENOSPC and EROFS but not EDQUOT (Linux gives "Unknown system error -122"),
+ * so the errno number counts as much as the name.
+ */
+export function resourceCode(err: unknown): ResourceCode | undefined {
+  const { code, errno } = (err ?? {}) as NodeJS.ErrnoException;
+  for (const c of RESOURCE_CODES) {
+    const number = osConstants.errno[c];
+    if (
+      code === c ||
+      (number !== undefined && typeof errno === 'number' && Math.abs(errno) === number)
+    )
+      return c;
+  }
+  return undefined;
 }
 
 const RESOURCE_REASONS = {
@@ -98,10 +121,9 @@ const ERRNO_REASONS: Record<string, string> = {
  * reason in words. Full, over-quota and read-only file systems become a ResourceError.
  */
 export function writeError(err: unknown, folder: string): Error {
+  const resource = resourceCode(err);
+  if (resource) return new ResourceError(resource, folder);
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS') {
-    return new ResourceError(code, folder);
-  }
   const reason = code && ERRNO_REASONS[code];
   if (!reason) return err instanceof Error ? err : new Error(String(err));
   return new Error(`cannot write to ${shortenMiddle(folder)}: ${reason}`);

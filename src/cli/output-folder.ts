@@ -1,11 +1,11 @@
 import { constants } from 'node:fs';
 import { access, mkdir, realpath, rmdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { FatalError, UsageError, errorMessage } from '../errors.js';
+import { FatalError, UsageError, errorMessage, resourceCode } from '../errors.js';
 
 /** Why a folder cannot be made, in words instead of an errno. */
 function cannotCreate(err: unknown, parent: string): string {
-  switch ((err as NodeJS.ErrnoException).code) {
+  switch (resourceCode(err) ?? (err as NodeJS.ErrnoException).code) {
     case 'EACCES':
     case 'EPERM':
       return `permission denied in ${parent}`;
@@ -13,6 +13,8 @@ function cannotCreate(err: unknown, parent: string): string {
       return `${parent} is on a read-only file system`;
     case 'ENOSPC':
       return 'no space left on the device';
+    case 'EDQUOT':
+      return `disk quota exceeded in ${parent}`;
     case 'ENOENT':
       // An existing folder that refuses new entries: /proc, /sys and the like.
       return `${parent} does not take new folders`;

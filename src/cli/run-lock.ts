@@ -21,7 +21,7 @@ import {
 } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { FatalError, ResourceError, errnoReason, errorMessage } from '../errors.js';
+import { FatalError, ResourceError, errnoReason, errorMessage, resourceCode } from '../errors.js';
 import { makeFolder } from '../storage/atomic-write.js';
 
 const LOCK_NAME = '.imgproc.lock';
@@ -71,9 +71,8 @@ async function readLock(
 }
 
 function fsFailure(err: unknown, outDir: string): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS')
-    return new ResourceError(code, outDir);
+  const resource = resourceCode(err);
+  if (resource) return new ResourceError(resource, outDir);
   return new FatalError(
     `output folder ${outDir} is not writable: ${errnoReason(err) ?? errorMessage(err)}`,
   );
@@ -143,9 +142,8 @@ export class RunLock {
     try {
       await makeFolder(outDir);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS')
-        throw new ResourceError(code, outDir);
+      const resource = resourceCode(err);
+      if (resource) throw new ResourceError(resource, outDir);
       throw new FatalError(
         `cannot create output folder ${outDir}: ${errnoReason(err) ?? errorMessage(err)}`,
       );

@@ -3,19 +3,23 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, makeTempDir } from './helpers.js';
+import { BIN, ROOT, isRoot, makeTempDir } from './helpers.js';
 
 /**
  * Runs a shell script in a private mount namespace (unshare), where it may mount small or
  * read-only tmpfs file systems that vanish with it; `imgproc` in the script runs the built CLI.
  * Needs util-linux's unshare and either root (CI runs as root) or unprivileged user namespaces.
  */
-function inMountNamespace(script: string): Promise<{ code: number | null; output: string }> {
+function inMountNamespace(
+  script: string,
+  { realRoot = false } = {},
+): Promise<{ code: number | null; output: string }> {
   const child = spawn(
     'unshare',
     [
       '--mount',
-      '--map-root-user',
+      // Loop devices are mounted by the real root only, not by root in a user namespace.
+      ...(realRoot ? [] : ['--map-root-user']),
       'sh',
       '-c',
       `imgproc() { "${process.execPath}" "${BIN}" "$@"; }\n${script}`,
@@ -110,6 +114,58 @@ describe('a full or read-only output file system', () => {
     expect(r.output.split('\n').filter((l) => l.startsWith('ENTRY '))).toEqual(['ENTRY filler']);
     expect(r.output).toContain('EXIT2 0');
     expect(Number(/WAITED (\d+)/.exec(r.output)![1])).toBeLessThan(20);
+  });
+
+  it('EDQUOT: a btrfs quota that runs out stops the run with one line naming the folder', async (ctx) => {
+    // Quotas need the kernel's help: ext4 and tmpfs quotas need CONFIG_QUOTA (often absent in
+    // containers), btrfs quota groups do not; btrfs-progs is installed by .ci/run.
+    const dir = await makeTempDir();
+    const mnt = join(dir, 'mnt');
+    const out = join(mnt, 'out');
+    const unavailable = !isRoot
+      ? 'mounting a loop device needs root'
+      : await inMountNamespace(
+          `truncate -s 128M ${dir}/quota.img && mkfs.btrfs -q -f ${dir}/quota.img >/dev/null 2>&1 \
+            || { echo "NO mkfs.btrfs failed or is missing (install btrfs-progs)"; exit; }
+          mkdir -p ${mnt} && mount -o loop ${dir}/quota.img ${mnt} 2>&1 | sed 's/^/NO /' || exit
+          mountpoint -q ${mnt} || exit
+          btrfs quota enable ${mnt} 2>&1 | sed 's/^/NO quota enable: /'
+          btrfs subvolume create ${out} >/dev/null 2>&1 && btrfs qgroup limit 64k ${out} 2>&1 | sed 's/^/NO /'
+          dd if=/dev/zero of=${out}/probe bs=64k count=4 2>&1 | grep -q 'quota exceeded' \
+            || echo "NO a write over the quota did not fail with EDQUOT"`,
+          { realRoot: true },
+        ).then((r) => (/^NO /m.test(r.output) || r.code !== 0 ? r.output.trim() : undefined));
+    if (unavailable) {
+      process.stderr.write(`EDQUOT test skipped: quotas are unavailable here: ${unavailable}\n`);
+      ctx.skip();
+    }
+    const r = await inMountNamespace(
+      `${CONSISTENT}
+      mount -o loop ${dir}/quota.img ${mnt} && rm -f ${out}/probe && sync
+      btrfs qgroup limit 200k ${out}
+      imgproc ${input} --out ${out} --cpu --concurrency 2 --json; echo "EXIT $?"
+      check ${out}
+      ls -A ${out} | sed 's/^/ENTRY /'`,
+      { realRoot: true },
+    );
+    expect(r.output, r.output).toContain('EXIT 1');
+    const fatal = r.output
+      .split('\n')
+      .filter((l) => l.includes('disk quota exceeded') && !l.startsWith('{'));
+    expect(fatal, r.output).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^error: disk quota exceeded in ${out}(/sub)?: free some space under the quota or choose another --out; no new images were started$`,
+        ),
+      ),
+    ]);
+    // Node names EDQUOT only by number: neither it nor the temporary file reaches the lines.
+    expect(r.output).not.toMatch(/Unknown system error|-122|imgproc-tmp|LEFTOVER|ORPHAN|MISSING/);
+    const summary = JSON.parse(r.output.split('\n').find((l) => l.startsWith('{'))!) as {
+      notStarted: number;
+    };
+    expect(summary.notStarted).toBeGreaterThan(0);
+    expect(r.output).not.toContain('ENTRY .imgproc.lock');
   });
 
   it('EROFS: a read-only --out is named as such, not as a missing file', async () => {
