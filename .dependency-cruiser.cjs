@@ -10,6 +10,7 @@ const LAYERS = [
   ['config'],
   ['plan'],
   ['queue'],
+  ['serve'],
   ['cli'],
 ];
 

@@ -23,6 +23,7 @@ import { registerEnqueueCommand } from './enqueue.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { previewRequested, registerPreviewCommand, runBatchWithPreview } from './preview.js';
 import { registerQueueCommands } from './queue.js';
+import { registerServeCommand } from './serve.js';
 import { registerVerifyCommand } from './verify.js';
 import { registerWorkersCommand } from './workers.js';
 
@@ -136,6 +137,7 @@ function buildProgram(): Command {
   registerDoctor(program);
   registerVerifyCommand(program);
   registerPreviewCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

@@ -103,3 +103,37 @@ export async function clientConnection(url: string, timeoutMs = 3000): Promise<R
   });
   return redis;
 }
+
+/**
+ * A connection for a server that answers clients: reconnects forever with backoff, but while
+ * Redis is away each command fails at once (the client gets a 503) instead of waiting. The first
+ * connection must succeed within `timeoutMs`.
+ */
+export async function serviceConnection(url: string, timeoutMs = 5000): Promise<Redis> {
+  checkUrl(url);
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: timeoutMs,
+    retryStrategy: (times) => reconnectDelay(times),
+  });
+  let lastError: unknown;
+  redis.on('error', (err) => {
+    lastError = err;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    const cause = lastError ?? err;
+    if (isAuthFailure(cause) || isAuthFailure(err))
+      throw authFailure(url, isAuthFailure(err) ? err : cause);
+    throw new FatalError(
+      `cannot reach Redis at ${redactUrl(url)}: ${errorMessage(cause)}. ` +
+        'Check that redis-server runs there and that --redis (or IMGPROC_REDIS) is right.',
+    );
+  }
+  return redis;
+}
