@@ -26,11 +26,16 @@ export interface CliProcess {
 }
 
 /** The built CLI as a child process; every one started is in `started`, for clean-up. */
-export function cli(args: string[], cwd: string, started: CliProcess[]): CliProcess {
+export function cli(
+  args: string[],
+  cwd: string,
+  started: CliProcess[],
+  env: Record<string, string> = {},
+): CliProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, UV_THREADPOOL_SIZE: '4' },
+    env: { ...process.env, UV_THREADPOOL_SIZE: '4', ...env },
   });
   let err = '';
   let out = '';

@@ -1,0 +1,72 @@
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveRedisServer, waitFor } from '../queue/redis-server.js';
+import { serveRig, type ServeRig } from './helpers.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A small PNG, different for every seed. */
+const tinyPng = (seed: number) =>
+  sharp({
+    create: {
+      width: 24,
+      height: 16,
+      channels: 3,
+      background: { r: seed % 256, g: Math.floor(seed / 256) % 256, b: 77 },
+    },
+  })
+    .png()
+    .toBuffer();
+
+// Daemons dying under a job and many clients at once: every job still ends, and says how.
+describe.skipIf(!haveRedisServer())('imgproc serve: crashes and load', () => {
+  let rig: ServeRig;
+  let url: string;
+
+  beforeAll(async () => {
+    rig = await serveRig('load:');
+    ({ url } = await rig.serve());
+  });
+  afterAll(async () => {
+    await rig?.destroy();
+  });
+
+  const upload = async (body: Buffer, query = '') => {
+    const res = await fetch(`${url}/v1/jobs${query}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'image/png' },
+    });
+    expect(res.status).toBe(202);
+    return ((await res.json()) as Json).id as string;
+  };
+  const view = async (id: string, wait = 0) =>
+    (await (await fetch(`${url}/v1/jobs/${id}${wait ? `?wait=${wait}` : ''}`)).json()) as Json;
+
+  it('a daemon killed (kill -9) mid-job: another takes the job back, and the status says so', async () => {
+    const slow = rig.daemon(['--test-job-delay', '60000']);
+    const id = await upload(await tinyPng(100_000), '?id=crash-1');
+    await waitFor('the job to be processing', async () => (await view(id)).state === 'processing');
+    slow.child.kill('SIGKILL');
+    await slow.exited;
+    expect((await view(id)).state).toBe('processing');
+    const rescuer = rig.daemon();
+    const done = await view(id, 30);
+    expect(done).toMatchObject({ state: 'done', attempts: 2, crashes: 1 });
+    expect(done.outputs.thumb.width).toBe(24);
+    expect((await fetch(`${url}${done.outputs.thumb.url}`)).status).toBe(200);
+    expect(rescuer.stderr()).toMatch(/took back 1 job|took over 1 job/);
+  });
+
+  it('200 concurrent uploads all reach done', async () => {
+    const images = await Promise.all(Array.from({ length: 200 }, (_, i) => tinyPng(i)));
+    const ids = await Promise.all(images.map((png) => upload(png)));
+    expect(new Set(ids).size).toBe(200);
+    const views = await Promise.all(ids.map((id) => view(id, 60)));
+    const states = views.map((v) => v.state);
+    expect(states.filter((s) => s !== 'done')).toEqual([]);
+    for (const v of views) expect(v.outputs.thumb.bytes).toBeGreaterThan(0);
+    const health = (await (await fetch(`${url}/health`)).json()) as Json;
+    expect(health.workers).toBeGreaterThanOrEqual(1);
+  });
+});
