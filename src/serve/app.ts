@@ -90,6 +90,8 @@ export async function buildApp(ctx: ServeContext, log: ServeLog): Promise<Fastif
       .header('cache-control', 'no-cache')
       .send(PAGE_SCRIPT),
   );
+  // Browsers ask for it; an empty answer keeps the page's console clean.
+  app.get('/favicon.ico', open, async (_req, reply) => reply.code(204).send());
   app.get('/health', open, async (_req, reply) => {
     const h = await health(ctx);
     return reply.code(h.redis ? 200 : 503).send(h);

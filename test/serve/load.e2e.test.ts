@@ -34,7 +34,7 @@ describe.skipIf(!haveRedisServer())('imgproc serve: crashes and load', () => {
   const upload = async (body: Buffer, query = '') => {
     const res = await fetch(`${url}/v1/jobs${query}`, {
       method: 'POST',
-      body,
+      body: new Uint8Array(body),
       headers: { 'content-type': 'image/png' },
     });
     expect(res.status).toBe(202);
