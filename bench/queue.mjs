@@ -34,7 +34,7 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function startRedis(dir) {
+export async function startRedis(dir) {
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
     throw new Error('redis-server is not installed (apt-get install redis-server)');
   }

@@ -13,6 +13,7 @@
 //   npm run bench -- --verify-tolerances [--corpus DIR]             what verify's tolerances rest on
 //   npm run bench -- --lq-cap [--corpus DIR] [--limit N]            lq bytes per width cap
 //   npm run bench -- --palette [--corpus DIR | --fixtures]          palette distances and shares
+//   npm run bench -- --serve [--count 200] [--connections 16]       HTTP uploads vs enqueue, RSS
 //
 // Results: a markdown table on stdout, and JSON + markdown under bench/results/.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -38,6 +39,10 @@ if (flags.memory) {
 }
 if (flags['flat-rss']) {
   await (await import('./flat-rss.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
+if (flags.serve) {
+  await (await import('./serve.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);
 }
 if (flags.queue) {
