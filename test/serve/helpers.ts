@@ -13,7 +13,7 @@ export interface ServeRig {
   /** Starts `imgproc serve` on a free port; resolves with its base URL once it listens. */
   serve(extra?: string[], env?: Record<string, string>): Promise<{ url: string; proc: CliProcess }>;
   /** Starts a daemon on the same queue and data folder (short heartbeats). */
-  daemon(extra?: string[]): CliProcess;
+  daemon(extra?: string[], env?: Record<string, string>): CliProcess;
   /** Files under the upload folder (temporary ones included). */
   uploads(): string[];
   destroy(): Promise<void>;
@@ -43,8 +43,8 @@ export async function serveRig(prefix = 'sv:'): Promise<ServeRig> {
       );
       return { url: line[1]!, proc };
     },
-    daemon(extra = []) {
-      return cli(['--daemon', ...queue, '--cpu', '-j', '4', ...FAST, ...extra], dir, started);
+    daemon(extra = [], env = {}) {
+      return cli(['--daemon', ...queue, '--cpu', '-j', '4', ...FAST, ...extra], dir, started, env);
     },
     uploads() {
       const root = join(data, 'uploads');
