@@ -78,6 +78,7 @@ async function call(url, opts) {
 async function showOutputs(view) {
   const g = view.gradient || {};
   $('blur-data-url').src = g.blurDataUrl || '';
+  if (g.blurDataUrl) await $('blur-data-url').decode();
   $('gradient').style.background = g.css || 'none';
   $('gradient-css').textContent = g.css || '';
   $('palette').replaceChildren(...(g.palette || []).map((c) => {
@@ -95,6 +96,7 @@ async function showOutputs(view) {
     img.alt = name;
     img.dataset.output = name;
     img.src = URL.createObjectURL(await res.blob());
+    await img.decode();
     const fig = document.createElement('figure');
     const cap = document.createElement('figcaption');
     cap.textContent = name + ' ' + out.width + '\\u00d7' + out.height + ', ' + kib(out.bytes);
