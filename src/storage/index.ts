@@ -18,6 +18,8 @@ export type { HeadCheck, ListedObject, SourceInfo, Storage } from './storage.js'
 
 /** What `check` sees of an object: enough for the header of nearly every format. */
 const HEAD_BYTES = 64 * 1024;
+/** As for files: Node's Buffer cannot hold more, and no image within --max-pixels needs it. */
+const MAX_OBJECT_BYTES = 2 ** 31;
 
 /** Objects behind the Storage interface: one PutObject per write is already atomic. */
 class ObjectStorage implements Storage {
@@ -34,13 +36,24 @@ class ObjectStorage implements Storage {
   ): Promise<{ data: Buffer; info: SourceInfo }> {
     // Sized first, so that an object counts against the memory budget as a file does.
     const size = known ?? (await this.store.stat(url));
+    if (size.bytes === 0) {
+      throw new ImageInputError(
+        'EMPTY',
+        'empty object (0 bytes)',
+        'the upload or copy did not finish',
+      );
+    }
+    if (size.bytes >= MAX_OBJECT_BYTES) {
+      throw new ImageInputError('UNREADABLE', 'object too large to read (2 GiB or more)');
+    }
     if (size.bytes <= HEAD_BYTES) {
-      const whole = await this.store.read(url);
+      const whole = await this.store.read(url, { expected: size.bytes });
       await check(whole.data, whole.data.length);
       return whole;
     }
-    await check((await this.store.read(url, HEAD_BYTES)).data, size.bytes);
-    return this.store.read(url);
+    // The header and the size decide (refused, or admitted by the budget) before the rest moves.
+    await check((await this.store.read(url, { length: HEAD_BYTES })).data, size.bytes);
+    return this.store.read(url, { expected: size.bytes });
   }
 
   readText(url: string): Promise<string | undefined> {

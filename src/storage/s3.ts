@@ -1,7 +1,8 @@
+import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { VERSION } from '../version.js';
 import { objectUrl, parseObjectUrl, type ObjectAddress } from './location.js';
-import { describeS3Error } from './s3-errors.js';
+import { StorageError, describeS3Error } from './s3-errors.js';
 import type { ListedObject, SourceInfo } from './storage.js';
 
 /** How to reach object storage, beyond what the AWS SDK finds itself (env, config files, profiles). */
@@ -57,6 +58,37 @@ async function sdkRegion(): Promise<string | undefined> {
   } finally {
     probe.destroy();
   }
+}
+
+function changed(url: string, bytes: number | undefined, expected: number): StorageError {
+  return new StorageError(
+    `${url} changed while it was read (${bytes ?? 'unknown'} bytes, ${expected} expected)`,
+    'run again',
+  );
+}
+
+/** A response body in one buffer: of the announced size when there is one, never beyond it. */
+async function collect(
+  body: Readable & AsyncIterable<Uint8Array>,
+  size: number | undefined,
+  url: string,
+): Promise<Buffer> {
+  if (size === undefined) {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+  const data = Buffer.allocUnsafe(size);
+  let filled = 0;
+  for await (const chunk of body) {
+    if (filled + chunk.length > size) {
+      body.destroy();
+      throw changed(url, filled + chunk.length, size);
+    }
+    data.set(chunk, filled);
+    filled += chunk.length;
+  }
+  return data.subarray(0, filled);
 }
 
 /** Objects in S3 or an S3-compatible server through @aws-sdk/client-s3, loaded on first use. */
@@ -145,15 +177,29 @@ export class ObjectStore {
     });
   }
 
-  /** An object's bytes (or the first `length` of them) and the ETag of what was read. */
-  async read(url: string, length?: number): Promise<{ data: Buffer; info: SourceInfo }> {
+  /**
+   * An object's first `length` bytes (one ranged GET), or all of them, and the ETag of what was
+   * read. A whole object lands in one buffer of the size the server announces, which must be
+   * `expected` when given: what the memory budget admitted is what is held, and an object
+   * replaced meanwhile by a larger one is not read.
+   */
+  async read(
+    url: string,
+    opts: { length?: number; expected?: number } = {},
+  ): Promise<{ data: Buffer; info: SourceInfo }> {
     const { sdk, client } = await this.sdkClient();
     return this.run(url, async ({ bucket, key }) => {
+      const { length, expected } = opts;
       const range = length === undefined ? undefined : `bytes=0-${Math.max(0, length - 1)}`;
       const got = await client.send(
         new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: range }),
       );
-      const data = got.Body ? Buffer.from(await got.Body.transformToByteArray()) : Buffer.alloc(0);
+      const body = got.Body as (Readable & AsyncIterable<Uint8Array>) | undefined;
+      if (range === undefined && expected !== undefined && got.ContentLength !== expected) {
+        body?.destroy();
+        throw changed(url, got.ContentLength, expected);
+      }
+      const data = body ? await collect(body, got.ContentLength, url) : Buffer.alloc(0);
       return { data, info: { bytes: data.length, etag: got.ETag } };
     });
   }

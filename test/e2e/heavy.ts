@@ -53,7 +53,10 @@ export interface MeasuredRun extends RunResult {
 }
 
 /** Runs the CLI and reports its peak RSS, as the kernel counted it (getrusage). */
-export async function runCliMeasured(args: string[]): Promise<MeasuredRun> {
+export async function runCliMeasured(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<MeasuredRun> {
   const dir = await makeTempDir('imgproc-rss-');
   const preload = join(dir, 'report-rss.mjs');
   await writeFile(
@@ -62,9 +65,14 @@ export async function runCliMeasured(args: string[]): Promise<MeasuredRun> {
   );
   const child = spawn(process.execPath, ['--import', preload, BIN, ...args], {
     cwd: ROOT,
-    env: Object.fromEntries(
-      Object.entries({ ...process.env, NO_COLOR: '1' }).filter(([k]) => !k.startsWith('IMGPROC_')),
-    ),
+    env: {
+      ...Object.fromEntries(
+        Object.entries({ ...process.env, NO_COLOR: '1' }).filter(
+          ([k]) => !k.startsWith('IMGPROC_'),
+        ),
+      ),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -21,10 +21,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 /** s3rver's fixed key pair: the server refuses any other access key id. */
 const ACCESS_KEY = 'S3RVER';
 
-/** One request as the server saw it: `GET /photos/u/a.jpg`. */
+/** One request as the server saw it: `GET /photos/u/a.jpg`, and its Range header if any. */
 export interface SeenRequest {
   method: string;
   path: string;
+  range?: string;
 }
 
 export interface TestS3 {
@@ -133,7 +134,7 @@ export async function startS3(): Promise<TestS3> {
           const seen = JSON.parse(line) as SeenRequest & { ready?: boolean; seeded?: number };
           if (seen.ready) resolve();
           else if (seen.seeded !== undefined) seeded?.();
-          else requests.push({ method: seen.method, path: seen.path });
+          else requests.push({ method: seen.method, path: seen.path, range: seen.range });
         });
       });
     },

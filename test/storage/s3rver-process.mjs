@@ -9,9 +9,22 @@ const S3Object = createRequire(import.meta.url)('s3rver/lib/models/object.js');
 
 const [port, directory] = process.argv.slice(2);
 const server = new S3rver({ port: Number(port), address: '127.0.0.1', silent: true, directory });
+
+// S3 stores a PUT whole or not at all; s3rver streams the body into place and keeps the part it
+// got of an aborted upload (without its metadata). The body is taken whole before it is stored.
+const putObject = server.store.putObject.bind(server.store);
+server.store.putObject = async (object) => {
+  if (!Buffer.isBuffer(object.content)) {
+    const chunks = [];
+    for await (const chunk of object.content) chunks.push(chunk);
+    object.content = Buffer.concat(chunks);
+  }
+  return putObject(object);
+};
 await server.run();
 server.httpServer.on('request', (req) => {
-  process.stdout.write(JSON.stringify({ method: req.method, path: req.url.split('?')[0] }) + '\n');
+  const seen = { method: req.method, path: req.url.split('?')[0], range: req.headers.range };
+  process.stdout.write(JSON.stringify(seen) + '\n');
 });
 process.stdout.write(JSON.stringify({ ready: true }) + '\n');
 
