@@ -22,6 +22,17 @@ export interface IdConflict {
 /** Jobs pushed per round trip. */
 const CHUNK = 1000;
 
+/** One set of script commands per connection and queue, for producers that push job by job. */
+const scriptsOf = new WeakMap<Redis, Map<string, QueueScripts>>();
+
+function scriptsFor(redis: Redis, keys: QueueKeys): QueueScripts {
+  let byQueue = scriptsOf.get(redis);
+  if (!byQueue) scriptsOf.set(redis, (byQueue = new Map()));
+  let scripts = byQueue.get(keys.jobs);
+  if (!scripts) byQueue.set(keys.jobs, (scripts = new QueueScripts(redis, keys)));
+  return scripts;
+}
+
 /**
  * Pushes jobs onto the queue in order, each marked `queued` in its status key (see
  * enqueue-2.lua). With `refuse`, a job whose id is bound to another input is not pushed; with
@@ -35,7 +46,7 @@ export async function enqueueJobs(
   statusTtlMs: number,
   onConflict: 'refuse' | 'push' = 'push',
 ): Promise<{ length: number; conflicts: IdConflict[] }> {
-  const scripts = new QueueScripts(redis, keys);
+  const scripts = scriptsFor(redis, keys);
   const conflicts: IdConflict[] = [];
   for (let i = 0; i < jobs.length; i += CHUNK) {
     const chunk = jobs.slice(i, i + CHUNK);

@@ -68,6 +68,9 @@ export function tooLarge(maxBytes: number): HttpError {
  * uploaded twice are one file, so an id keeps naming one input; a partial upload leaves nothing.
  */
 export class UploadStore {
+  /** Shard folders known to exist: one mkdir each, not one per upload. */
+  private readonly shards = new Set<string>();
+
   constructor(
     /** Real path of the data folder. */
     private readonly dataDir: string,
@@ -125,20 +128,34 @@ export class UploadStore {
       }
       const sha256 = meter.hash.digest('hex');
       const { format, ext } = sniff(meter.head);
-      const rel = `${this.uploadDir}/${sha256.slice(0, 2)}/${sha256}.${ext}`;
-      const path = join(this.dataDir, rel);
-      await mkdir(join(this.root, sha256.slice(0, 2)), { recursive: true });
-      // link() never replaces: the same bytes already stored stay as they are.
-      const created = await link(tmp, path).then(
-        () => true,
-        (err: NodeJS.ErrnoException) => {
-          if (err.code === 'EEXIST') return false;
-          throw err;
-        },
-      );
+      const shard = sha256.slice(0, 2);
+      const rel = `${this.uploadDir}/${shard}/${sha256}.${ext}`;
+      const created = await this.place(tmp, shard, join(this.dataDir, rel));
       return { input: rel, bytes: meter.bytes, sha256, format, created };
     } finally {
       await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Links the temporary file to its content's name; false when that name exists already (the
+   * same bytes: link() never replaces). A shard folder removed meanwhile is made again.
+   */
+  private async place(tmp: string, shard: string, path: string): Promise<boolean> {
+    for (let tries = 0; ; tries++) {
+      if (!this.shards.has(shard)) {
+        await mkdir(join(this.root, shard), { recursive: true });
+        this.shards.add(shard);
+      }
+      try {
+        await link(tmp, path);
+        return true;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return false;
+        if (code !== 'ENOENT' || tries > 0) throw err;
+        this.shards.delete(shard);
+      }
     }
   }
 
