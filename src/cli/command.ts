@@ -14,7 +14,7 @@ Examples:
   imgproc ./photos --out ./web --dry-run      # what it would do; writes nothing
   imgproc ./photos --out ./web --cpu --json   # no GPU; JSON summary on stdout
   imgproc --daemon --redis redis://host:6379  # drain a Redis queue till stopped
-  imgproc serve --redis redis://host:6379     # HTTP: POST an image, poll, download
+  imgproc serve --redis redis://host:6379     # HTTP: upload, poll, download
   imgproc help enqueue                        # the help of one command
 
 Every option can also be set as IMGPROC_<NAME>, e.g. IMGPROC_THUMB_WIDTH=320.

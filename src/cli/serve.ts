@@ -70,12 +70,15 @@ export function registerServeCommand(program: Command): void {
       `
 Examples:
   imgproc serve --redis redis://127.0.0.1:6379/0 --data-dir /srv/media
-  imgproc serve --redis redis://r:6379 --data-dir /srv/media --host 0.0.0.0 --token-file /etc/imgproc/tokens
-  curl -H 'Content-Type: image/jpeg' --data-binary @a.jpg http://127.0.0.1:8080/v1/jobs
+  imgproc serve --redis redis://r:6379 --data-dir /srv/media \\
+    --host 0.0.0.0 --token-file /etc/imgproc/tokens
+  curl -H 'Content-Type: image/jpeg' --data-binary @a.jpg \\
+    http://127.0.0.1:8080/v1/jobs
   curl 'http://127.0.0.1:8080/v1/jobs/<id>?wait=30'
 
-Run daemons with the same --redis and --data-dir to do the work. Every option can also be set
-as IMGPROC_<NAME>, e.g. IMGPROC_TOKEN (comma-separated), IMGPROC_MAX_UPLOAD=20MiB.`,
+Run daemons with the same --redis and --data-dir to do the work.
+Every option can also be set as IMGPROC_<NAME>, e.g. IMGPROC_TOKEN
+(comma-separated), IMGPROC_MAX_UPLOAD=20MiB.`,
     )
     .action(async (_opts: RawOptions, cmd: Command) => {
       const opts = cmd.optsWithGlobals<RawOptions>();

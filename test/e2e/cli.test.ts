@@ -39,6 +39,10 @@ describe('first contact', () => {
     const r = await runCli(['--help'], { cwd: dir, env: { COLUMNS: '80' } });
     for (const line of r.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
     expect(r.stdout).toContain('Turns folders of photos, a job manifest or a Redis queue into');
+    const serve = await runCli(['help', 'serve'], { cwd: dir, env: { COLUMNS: '80' } });
+    expect(serve.code).toBe(0);
+    for (const line of serve.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(serve.stdout).toMatch(/--token <token>.*--max-upload <size>/s);
   });
 
   it('every error starts the same way; --format is not taken for --force', async () => {
