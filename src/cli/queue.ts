@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resolveStatusTtlMs } from '../config/daemon.js';
 import { pick, type RawOptions } from '../config/options.js';
 import { parseInteger } from '../config/validate.js';
 import { UsageError } from '../errors.js';
@@ -80,6 +81,10 @@ export function registerQueueCommands(program: Command): void {
         '--include-permanent',
         'move permanent failures too (malformed jobs, not an image, …), which fail again unless fixed',
       )
+      .option(
+        '--status-ttl <seconds>',
+        "keep each moved job's status key (now queued) this long (default: 604800, a week)",
+      )
       .option('--json', 'print JSON on stdout'),
   ).action(async (_opts: RawOptions, cmd: Command) => {
     const opts = cmd.optsWithGlobals<RawOptions>();
@@ -88,7 +93,8 @@ export function registerQueueCommands(program: Command): void {
     try {
       const { retryFailed } = await import('../queue/admin.js');
       const all = opts.includePermanent === true;
-      const { moved, permanentLeft } = await retryFailed(redis, keys, limit, all);
+      const ttl = resolveStatusTtlMs(opts);
+      const { moved, permanentLeft } = await retryFailed(redis, keys, limit, all, ttl);
       if (opts.json) out(JSON.stringify({ moved, permanentLeft, queue: keys.jobs }));
       else {
         out(`moved ${moved} job(s) from ${keys.failed} back to ${keys.jobs}`);

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { jobIdentityOf } from './job.js';
+import { jobStatus } from './job-status.js';
 import type { QueueKeys } from './keys.js';
 import { QueueScripts } from './scripts.js';
 
@@ -82,8 +84,18 @@ export async function retryFailed(
   keys: QueueKeys,
   limit = 0,
   includePermanent = false,
+  statusTtlMs = 7 * 86_400_000,
 ): Promise<{ moved: number; permanentLeft: number }> {
-  return new QueueScripts(redis, keys).retryFailed(limit, includePermanent);
+  const scripts = new QueueScripts(redis, keys);
+  const { moved, permanentLeft, movedJobs } = await scripts.retryFailed(limit, includePermanent);
+  // Waiting again: a status that still says failed says queued now, with its attempts.
+  for (const raw of movedJobs) {
+    const job = jobIdentityOf(raw);
+    if (!job) continue;
+    const status = jobStatus({ ...job, state: 'queued', attempts: 0 });
+    await scripts.setStatusIfHeld(job.id, '', status, statusTtlMs, false, 'failed');
+  }
+  return { moved, permanentLeft };
 }
 
 /** Live workers and their latest heartbeat, by id. */

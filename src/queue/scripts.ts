@@ -314,8 +314,8 @@ export class QueueScripts {
   }
 
   /**
-   * Writes a job's status only while it says that `worker` runs the job, keeping its attempts;
-   * `crashed` counts one more crash. True when written.
+   * Writes a job's status only while it says that `worker` runs the job (any worker for '') and
+   * is in `state`, keeping its attempts; `crashed` counts one more crash. True when written.
    */
   async setStatusIfHeld(
     jobId: string,
@@ -323,6 +323,7 @@ export class QueueScripts {
     status: string,
     ttlMs: number,
     crashed: boolean,
+    state: 'processing' | 'failed' = 'processing',
   ): Promise<boolean> {
     const k = this.keys;
     const written = await this.call('statusIfHeld')(
@@ -331,6 +332,7 @@ export class QueueScripts {
       status,
       ttlMs,
       crashed ? '1' : '0',
+      state,
     );
     return written === 1;
   }
@@ -342,22 +344,22 @@ export class QueueScripts {
 
   /**
    * Moves dead letters back to the queue with fresh attempt counts, at most `limit` (0: all);
-   * permanent failures only with `includePermanent`. Returns how many moved, and how many
-   * permanent failures stayed because they were not asked for.
+   * permanent failures only with `includePermanent`. Returns how many moved (and which), and how
+   * many permanent failures stayed because they were not asked for.
    */
   async retryFailed(
     limit: number,
     includePermanent = false,
-  ): Promise<{ moved: number; permanentLeft: number }> {
+  ): Promise<{ moved: number; permanentLeft: number; movedJobs: string[] }> {
     const k = this.keys;
     const all = includePermanent ? '1' : '0';
-    const [moved, permanentLeft] = (await this.call('retryFailed')(
+    const [moved, permanentLeft, movedJobs] = (await this.call('retryFailed')(
       k.failed,
       k.jobs,
       k.attempts,
       limit,
       all,
-    )) as [number, number];
-    return { moved: Number(moved), permanentLeft: Number(permanentLeft) };
+    )) as [number, number, string[]];
+    return { moved: Number(moved), permanentLeft: Number(permanentLeft), movedJobs };
   }
 }

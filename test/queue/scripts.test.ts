@@ -324,7 +324,7 @@ describe.skipIf(!haveRedisServer())('queue Lua scripts', () => {
       await redis.lpush(keys.failed, JSON.stringify({ job: job('old') }), 'garbage');
       await redis.lpush(keys.failed, JSON.stringify({ job: job('new') }));
       await redis.hset(keys.attempts, hash(job('old')), 4);
-      expect(await scripts.retryFailed(0)).toEqual({ moved: 2, permanentLeft: 0 });
+      expect(await scripts.retryFailed(0)).toMatchObject({ moved: 2, permanentLeft: 0 });
       expect(await redis.lrange(keys.jobs, 0, -1)).toEqual([job('new'), job('old')]);
       expect(await redis.lrange(keys.failed, 0, -1)).toEqual(['garbage']);
       expect(await redis.hlen(keys.attempts)).toBe(0);
@@ -334,7 +334,7 @@ describe.skipIf(!haveRedisServer())('queue Lua scripts', () => {
       const { keys, scripts } = fresh();
       await redis.lpush(keys.failed, JSON.stringify({ job: job('a') }));
       await redis.lpush(keys.failed, JSON.stringify({ job: job('b') }));
-      expect(await scripts.retryFailed(1)).toEqual({ moved: 1, permanentLeft: 0 });
+      expect(await scripts.retryFailed(1)).toMatchObject({ moved: 1, permanentLeft: 0 });
       expect(await redis.lrange(keys.jobs, 0, -1)).toEqual([job('a')]);
       expect(await redis.llen(keys.failed)).toBe(1);
     });
@@ -344,10 +344,10 @@ describe.skipIf(!haveRedisServer())('queue Lua scripts', () => {
       const permanent = (id: string) => JSON.stringify({ job: job(id), permanent: true });
       await redis.lpush(keys.failed, permanent('p1'), JSON.stringify({ job: job('t1') }));
       await redis.lpush(keys.failed, permanent('p2'), JSON.stringify({ job: job('t2') }));
-      expect(await scripts.retryFailed(0)).toEqual({ moved: 2, permanentLeft: 2 });
+      expect(await scripts.retryFailed(0)).toMatchObject({ moved: 2, permanentLeft: 2 });
       expect(await redis.lrange(keys.jobs, 0, -1)).toEqual([job('t2'), job('t1')]);
       expect(await redis.lrange(keys.failed, 0, -1)).toEqual([permanent('p2'), permanent('p1')]);
-      expect(await scripts.retryFailed(0, true)).toEqual({ moved: 2, permanentLeft: 0 });
+      expect(await scripts.retryFailed(0, true)).toMatchObject({ moved: 2, permanentLeft: 0 });
       expect(await redis.llen(keys.failed)).toBe(0);
       expect(await redis.lrange(keys.jobs, 0, -1)).toEqual([
         job('p2'),

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobStatus, type JobStatus } from '../../src/queue/job-status.js';
 import { queueKeys, type QueueKeys } from '../../src/queue/keys.js';
+import { retryFailed } from '../../src/queue/admin.js';
 import { enqueueJobs } from '../../src/queue/producer.js';
 import { markReaped } from '../../src/queue/recovery.js';
 import { QueueScripts } from '../../src/queue/scripts.js';
@@ -131,5 +132,26 @@ describe.skipIf(!haveRedisServer())('job status scripts', () => {
       attempts: 3,
       error: 'job crashed its worker 3 times',
     });
+  });
+
+  it('retry-failed marks the jobs it moves back queued, where their status still says failed', async () => {
+    const { keys, scripts } = fresh();
+    const a = ready('fa', 'a.png');
+    const b = ready('fb', 'b.png');
+    const failed = (id: string, input: string) =>
+      jobStatus({ id, input, state: 'failed', attempts: 4, code: 'ERROR', error: 'x' });
+    await scripts.setJobStatus('fa', failed('fa', 'a.png'), 60_000);
+    // fb's id was taken by another job meanwhile: its status is left alone.
+    await scripts.setJobStatus('fb', processing('fb', 'other.png', 'w9'), 60_000);
+    for (const raw of [a.raw, b.raw]) {
+      await redis.lpush(keys.failed, JSON.stringify({ id: 'x', job: raw, permanent: false }));
+    }
+    expect(await retryFailed(redis, keys, 0, false, 60_000)).toEqual({
+      moved: 2,
+      permanentLeft: 0,
+    });
+    expect(await status(keys, 'fa')).toMatchObject({ state: 'queued', attempts: 4 });
+    expect((await status(keys, 'fa'))?.error).toBeUndefined();
+    expect(await status(keys, 'fb')).toMatchObject({ state: 'processing', input: 'other.png' });
   });
 });
