@@ -3,7 +3,13 @@
 // declaring 1048576x64, a 2 KB AVIF of 9999x9999, four of each, and a small JPEG padded with zeros
 // to 1.9 GB, sparse on disk), processed at default settings. Reports the --max-memory budget, the
 // process's base (one 1x1 image) and the peak RSS, which must stay under budget + base.
+// Then a long run: 12 strips of 262144x64 one after another (-j 1), with imgproc's allocator
+// setting (the default), with glibc's defaults (IMGPROC_NATIVE=0: no addon, no setting) and with
+// the environment settings a user without the addon can make.
 // Usage: npm run bench -- --memory [--max-memory 2GiB] [--bin other/bin/imgproc.cjs] [--keep]
+//                               [--long-only] [--runs 3] [--corpus DIR]
+// With --corpus, the allocator's cost on ordinary photos: that folder at default settings, with
+// the setting and without.
 import {
   copyFileSync,
   mkdirSync,
@@ -86,6 +92,11 @@ export async function main(flags) {
   await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } })
     .png()
     .toFile(path.join(tiny, 'one.png'));
+  if (flags['long-only']) {
+    await longRun(bin, work, Number(flags.runs ?? 3), flags.corpus);
+    if (!flags.keep) rmSync(work, { recursive: true, force: true });
+    return;
+  }
   await makeCorpus(input);
   const extra = flags['max-memory'] ? ['--max-memory', String(flags['max-memory'])] : [];
   let budget = null;
@@ -129,7 +140,67 @@ export async function main(flags) {
     `| ${budget === null ? 'none' : fmt(budget / 1024)} | ${fmt(base.peakRssKiB)} | ${fmt(heavy.peakRssKiB)} | ${heavy.wallS.toFixed(1)} | ${under} |`,
   );
   console.log('\n```\n' + lines.join('\n') + '\n```');
+  await longRun(bin, work, Number(flags.runs ?? 3), flags.corpus);
   if (!flags.keep) rmSync(work, { recursive: true, force: true });
   else console.error(`memory: kept ${work}`);
   if (under === 'NO') process.exitCode = 1;
+}
+
+const LONG_RUN_VARIANTS = [
+  { what: 'one strip alone (default)', env: {}, count: 1 },
+  { what: 'default: imgproc sets the mmap threshold (addon)', env: {} },
+  { what: 'glibc defaults (IMGPROC_NATIVE=0)', env: { IMGPROC_NATIVE: '0' } },
+  {
+    what: 'IMGPROC_NATIVE=0 MALLOC_ARENA_MAX=2',
+    env: { IMGPROC_NATIVE: '0', MALLOC_ARENA_MAX: '2' },
+  },
+  {
+    what: 'IMGPROC_NATIVE=0 MALLOC_MMAP_THRESHOLD_=1048576',
+    env: { IMGPROC_NATIVE: '0', MALLOC_MMAP_THRESHOLD_: '1048576' },
+  },
+];
+
+/** Peak RSS over a long run of large images, one at a time: what freed memory glibc keeps. */
+async function longRun(bin, work, runs, corpus) {
+  const dir = path.join(work, 'strips');
+  mkdirSync(dir, { recursive: true });
+  const strip = blackPng(262144, 64);
+  for (let i = 0; i < 12; i++) writeFileSync(path.join(dir, `strip-${i}.png`), strip);
+  const one = path.join(dir, 'strip-0.png');
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith('IMGPROC_') && !k.startsWith('MALLOC_'),
+    ),
+  );
+  console.log(
+    `\n## Memory over a long run: 12 strips of 262144x64 (PNG) one after another, -j 1, median of ${runs}\n`,
+  );
+  console.log('| allocator | peak RSS | wall s | CPU s |');
+  console.log('|---|---:|---:|---:|');
+  for (const v of LONG_RUN_VARIANTS) {
+    await row(v.what, [bin, v.count === 1 ? one : dir, '-j', '1'], { ...env, ...v.env });
+  }
+  if (!corpus) return;
+  console.log(`\n${corpus}, default settings, median of ${runs}:\n`);
+  console.log('| allocator | peak RSS | wall s | CPU s |');
+  console.log('|---|---:|---:|---:|');
+  await row('default: imgproc sets the mmap threshold (addon)', [bin, corpus], env);
+  await row('glibc defaults (IMGPROC_NATIVE=0)', [bin, corpus], { ...env, IMGPROC_NATIVE: '0' });
+
+  async function row(what, args, rowEnv) {
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const results = [];
+    for (let r = 0; r < runs; r++) {
+      const out = ['--out', path.join(work, 'out-long'), '--cpu', '--force', '--no-progress'];
+      results.push(
+        await measure(process.execPath, [...args, ...out], { env: rowEnv, timeoutS: 300 }),
+      );
+    }
+    const failed = results.find((x) => x.code !== 0);
+    if (failed) console.error(`memory: ${what} failed: ${failed.stderr.slice(-400)}`);
+    const kib = median(results.map((x) => x.peakRssKiB));
+    console.log(
+      `| ${what} | ${(kib / 1024).toFixed(0)} MiB | ${median(results.map((x) => x.wallS)).toFixed(2)} | ${median(results.map((x) => x.cpuS)).toFixed(2)} |`,
+    );
+  }
 }

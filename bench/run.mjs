@@ -6,7 +6,7 @@
 //   npm run bench -- --overhead [--corpus DIR]    default and srcset jobs vs plain sharp, held-out photos
 //   npm run bench -- --backend cuda [--corpus DIR] [--limit N]     imgproc on the GPU vs --cpu
 //   npm run bench -- --flat-rss [--count 5000]                      memory over a long run
-//   npm run bench -- --memory [--max-memory 2GiB]                   peak RSS on heavy inputs vs the budget
+//   npm run bench -- --memory [--max-memory 2GiB] [--long-only]     peak RSS on heavy inputs vs the budget; long runs
 //   npm run bench -- --encoder-table [--corpus DIR] [--limit N]     WebP quality/effort table
 //   npm run bench -- --stages [--corpus DIR] [--limit N]            CPU time per pipeline stage
 //   npm run bench -- --verify [--corpus DIR] [--limit N] [--runs 3] verify against a plain run

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RawOptions } from '../config/options.js';
+import type { AllocatorState } from '../native/index.js';
 import { formatS3Report, type S3Report } from './doctor-s3.js';
 
 const GIB = 1024 ** 3;
@@ -43,6 +44,8 @@ export interface DoctorReport {
     maxMemory: number;
     machineMemory: number;
   };
+  /** Whether glibc returns image-sized blocks when freed (a long run's memory stays bounded). */
+  allocator: AllocatorState;
   /** Object storage (s3:// paths): endpoint, region, addressing, credential source. */
   s3: S3Report;
 }
@@ -143,6 +146,7 @@ export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> 
       maxMemory: processing.maxMemory,
       machineMemory: memory.machineMemory(),
     },
+    allocator: native.tuneAllocator(),
     s3: await s3.buildS3Report(raw),
   };
 }
@@ -165,6 +169,15 @@ function addonLine(a: DoctorReport['addon']): string[] {
 }
 
 const gib = (bytes: number) => (bytes / GIB).toFixed(1);
+
+function allocatorLines(a: AllocatorState): string[] {
+  if (a.tuned) return [`malloc    glibc: ${a.how}`];
+  if (!a.hint) return [`malloc    left as it is (${a.why})`];
+  return [
+    `malloc    glibc defaults (${a.why}): a long run may keep freed memory`,
+    `          to fix: ${a.hint}`,
+  ];
+}
 
 export function formatDoctorReport(r: DoctorReport): string {
   const lines = [`imgproc ${r.version}`, ...addonLine(r.addon)];
@@ -190,6 +203,7 @@ export function formatDoctorReport(r: DoctorReport): string {
       `concurrency ${r.defaults.concurrency}, max-pixels ${r.defaults.maxPixels}`,
     `memory    max-memory ${gib(r.defaults.maxMemory)} GiB for the images in flight ` +
       `(default: half of ${gib(r.defaults.machineMemory)} GiB, this machine's RAM or cgroup limit)`,
+    ...allocatorLines(r.allocator),
     ...formatS3Report(r.s3),
   );
   return lines.join('\n') + '\n';

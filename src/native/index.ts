@@ -10,6 +10,7 @@ import type {
 } from './types.js';
 
 export { isStickyCudaError, NativeError, type NativeErrorCode } from './errors.js';
+export { tuneAllocator, MMAP_THRESHOLD, type AllocatorState } from './allocator.js';
 export { loadNativeAddon, nativeAddon, type NativeLoad } from './loader.js';
 export type * from './types.js';
 

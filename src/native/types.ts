@@ -84,4 +84,6 @@ export interface NativeAddon {
     channels: 3 | 4;
     iterations: number;
   }): Promise<KernelTiming[]>;
+  /** glibc's mallopt(M_MMAP_THRESHOLD): false elsewhere. Absent from addons built before it. */
+  setMmapThreshold?(bytes: number): boolean;
 }

@@ -7,7 +7,7 @@ import {
   realpathSync,
   rmSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -64,7 +64,9 @@ describe.skipIf(!haveRedisServer())('daemon memory budget', () => {
     const d = cli(
       ['--daemon', '--redis', server.url, '--prefix', 'mem:', '--data-dir', data, '--cpu']
         .concat(FAST)
-        .concat(['--concurrency', '2', '--max-memory', '300MiB']),
+        // As many jobs in flight as cores: one libvips thread each, the same estimates anywhere.
+        .concat(['--concurrency', String(Math.max(2, availableParallelism()))])
+        .concat(['--max-memory', '300MiB']),
       dir,
       started,
     );
