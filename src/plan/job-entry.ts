@@ -77,7 +77,7 @@ export function parseJobEntry(value: unknown, keys: readonly JobEntryKey[]): Job
   if (v.input.includes('\0')) throw badEntry('"input" contains a NUL byte');
   const entry: JobEntry = { input: v.input };
   if (v.id !== undefined && v.id !== null && v.id !== '') {
-    if (typeof v.id !== 'string' && !(typeof v.id === 'number' && Number.isFinite(v.id))) {
+    if (typeof v.id !== 'string' && !Number.isFinite(v.id)) {
       throw badEntry('"id" must be a string');
     }
     const bad = checkJobId(String(v.id));
@@ -138,14 +138,12 @@ export async function readJobList(path: string): Promise<JobListItem[]> {
 
 export function parseJobList(text: string, path: string): JobListItem[] {
   if (text.trimStart().startsWith('[')) {
-    let entries: unknown;
+    let entries: unknown[];
     try {
-      entries = JSON.parse(text);
+      // The text starts with '[': whatever parses is an array.
+      entries = JSON.parse(text) as unknown[];
     } catch (err) {
       throw new FatalError(`manifest ${path} is not valid JSON: ${errorMessage(err)}`);
-    }
-    if (!Array.isArray(entries)) {
-      throw new FatalError(`manifest ${path} must be a JSON array of jobs or NDJSON`);
     }
     return entries.map((value, i) => ({ where: `${path} entry ${i + 1}`, value }));
   }

@@ -1,4 +1,4 @@
-import { basename, sep } from 'node:path';
+import { sep } from 'node:path';
 import type { ProcessingOptions } from '../config/options.js';
 import { errorMessage } from '../errors.js';
 import type { ImageTask } from '../pipeline/types.js';
@@ -7,6 +7,7 @@ import { discoverInputs, imageExtensions, type FoundInput } from './discover.js'
 import { discoverObjects } from './discover-objects.js';
 import { readManifest } from './manifest.js';
 import { disambiguate, stemOf, type Collision } from './naming.js';
+import { compareText } from './order.js';
 
 export interface PlanProblem {
   input: string;
@@ -95,7 +96,7 @@ async function discoverAll(
         objects.push(o);
       }
     }
-    objects.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    objects.sort((a, b) => compareText(a.path, b.path));
     found.push(...objects);
   }
   return found;
@@ -131,7 +132,7 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
       const stem = job.id !== undefined ? `${job.id}/${job.id}` : stemOf(job.relPath);
       candidates.push({
         key: `${job.input}\0${job.where}`,
-        relPath: job.id !== undefined ? basename(job.input) : job.relPath,
+        relPath: job.relPath,
         stem,
         input: job.input,
         label: job.relPath.split(sep).join('/'),

@@ -134,6 +134,13 @@ describe('discoverInputs', () => {
     touch('shallow/a/b/x.png');
     symlinkSync(join(root, 'shallow', 'a', 'b', 'x.png'), join(root, 'shallow', 'top.png'));
     expect(rels(await discoverInputs(['shallow'], root))).toEqual(['top.png']);
+    // A link in a subfolder to a folder elsewhere is followed too.
+    touch('linkdeep/sub/own.png', 'elsewhere/far.png');
+    symlinkSync(join(root, 'elsewhere'), join(root, 'linkdeep', 'sub', 'alias'));
+    expect(rels(await discoverInputs(['linkdeep'], root))).toEqual([
+      'sub/alias/far.png',
+      'sub/own.png',
+    ]);
   });
 
   it('leaves out what a link leads into the output folder from elsewhere', async () => {
@@ -141,5 +148,66 @@ describe('discoverInputs', () => {
     symlinkSync(join(root, 'walked', 'out'), join(root, 'walked', 'to-out'));
     const r = await discoverInputs(['walked'], root, join(root, 'walked', 'out'));
     expect(rels(r)).toEqual(['mine.jpg']);
+  });
+
+  it('says why an argument cannot be read: a device, a file used as a folder, a link loop', async () => {
+    symlinkSync(join(root, 'self.jpg'), join(root, 'self.jpg'));
+    const r = await discoverInputs(['/dev/null', 'loose/pic.jpg/x.jpg', 'self.jpg'], root);
+    expect(r.inputs).toEqual([]);
+    expect(r.problems).toEqual([
+      { input: '/dev/null', reason: 'not a regular file (a FIFO, socket or device)' },
+      { input: 'loose/pic.jpg/x.jpg', reason: 'a part of the path is a file, not a folder' },
+      { input: 'self.jpg', reason: 'too many symbolic links (a loop?)' },
+    ]);
+  });
+
+  it('takes a glob with no fixed folder from the working folder', async () => {
+    const r = await discoverInputs(['*.JPG'], join(root, 'loose'));
+    expect(r).toEqual({
+      inputs: [{ path: join(root, 'loose', 'pic.jpg'), relPath: 'pic.jpg' }],
+      problems: [],
+    });
+  });
+
+  it('keeps a folder a glob matches when it is named like an image, in any case', async () => {
+    touch('caps/Album.JPG/x.png', 'caps/plain/y.png');
+    expect(rels(await discoverInputs(['caps/*'], root))).toEqual(['Album.JPG']);
+  });
+
+  it('keeps the shallowest path whatever the order of the arguments', async () => {
+    touch('order/a/b/x.png', 'order/z.png');
+    symlinkSync(join(root, 'order', 'a', 'b'), join(root, 'order', 'link'));
+    const r = await discoverInputs(['order/a/b', 'order/link'], root);
+    expect(r.inputs).toEqual([{ path: join(root, 'order', 'link', 'x.png'), relPath: 'x.png' }]);
+    // In path order, not by depth: a/b/x.png comes before z.png.
+    expect(rels(await discoverInputs(['order/z.png', 'order/a'], root))).toEqual([
+      'b/x.png',
+      'z.png',
+    ]);
+  });
+
+  it('walks a tree with links back up to its root and to a folder inside, each file once', async () => {
+    touch('loops/f.png', 'loops/d/e/g.png');
+    const at = (...p: string[]) => join(root, 'loops', ...p);
+    symlinkSync(at(), at('self'));
+    symlinkSync(at(), at('d', 'up1'));
+    symlinkSync(at(), at('d', 'up2'));
+    symlinkSync(at('d'), at('d', 'e', 'back1'));
+    symlinkSync(at('d'), at('d', 'e', 'back2'));
+    expect(rels(await discoverInputs(['loops'], root))).toEqual(['d/e/g.png', 'f.png']);
+  });
+
+  it('takes a dangling link named like an image, so that it is reported, not skipped', async () => {
+    touch('dangling/ok.png');
+    symlinkSync(join(root, 'dangling', 'gone.jpg'), join(root, 'dangling', 'broken.jpg'));
+    expect(rels(await discoverInputs(['dangling'], root))).toEqual(['broken.jpg', 'ok.png']);
+    const out = join(root, 'dangling-out');
+    expect(rels(await discoverInputs(['dangling'], root, out))).toEqual(['broken.jpg', 'ok.png']);
+  });
+
+  it('leaves out only the output folder, not a folder whose name merely starts like it', async () => {
+    touch('nest/web/out/made.jpg', 'nest/webout/keep.jpg', 'nest/web/outer.jpg');
+    const r = await discoverInputs(['nest'], root, join(root, 'nest', 'web', 'out'));
+    expect(rels(r)).toEqual(['web/outer.jpg', 'webout/keep.jpg']);
   });
 });

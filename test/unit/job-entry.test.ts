@@ -1,11 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ImageInputError } from '../../src/errors.js';
 import {
   MANIFEST_KEYS,
   QUEUE_JOB_KEYS,
   parseJobEntry,
   parseJobList,
+  readJobList,
 } from '../../src/plan/job-entry.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'imgproc-job-list-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function reason(value: unknown, keys = QUEUE_JOB_KEYS): string {
   try {
@@ -61,12 +68,55 @@ describe('parseJobEntry', () => {
     expect(reason([{ input: 'a.jpg' }])).toMatch(/expected a JSON object/);
   });
 
+  it('refuses anything but an object with a non-blank input', () => {
+    for (const value of [null, 'a.jpg', 42, true]) {
+      expect(reason(value)).toBe('expected a JSON object like {"input": "a.jpg"}');
+    }
+    for (const input of ['', '   ', 3, ['a.jpg']]) {
+      expect(reason({ input })).toBe('missing "input" (a path to an image)');
+    }
+    expect(parseJobEntry({ input: ' a.jpg ' }, MANIFEST_KEYS)).toEqual({ input: ' a.jpg ' });
+  });
+
+  it('takes an empty id as no id, and a number only when it is finite', () => {
+    expect(parseJobEntry({ input: 'a.jpg', id: '' }, MANIFEST_KEYS)).toEqual({ input: 'a.jpg' });
+    expect(parseJobEntry({ input: 'a.jpg', id: 7 }, MANIFEST_KEYS).id).toBe('7');
+    for (const id of [Number.NaN, Number.POSITIVE_INFINITY, { n: 1 }, ['x']]) {
+      expect(reason({ input: 'a.jpg', id })).toBe('"id" must be a string');
+    }
+  });
+
+  it('refuses ops that hold anything but names', () => {
+    for (const ops of [['thumb', 3], [null], { thumb: true }]) {
+      expect(reason({ input: 'a.jpg', ops })).toBe(
+        '"ops" must be an array like ["thumb", "lq"] or a string like "thumb,lq"',
+      );
+    }
+  });
+
+  it("takes a queue job's out folder, and refuses a blank or NUL one", () => {
+    expect(parseJobEntry({ input: 'a.jpg', out: 'web/thumbs' }, QUEUE_JOB_KEYS)).toEqual({
+      input: 'a.jpg',
+      out: 'web/thumbs',
+    });
+    for (const out of ['', '  ', 'web\0x', 7, null]) {
+      expect(reason({ input: 'a.jpg', out })).toBe(
+        '"out" must be a folder path inside the data folder',
+      );
+    }
+  });
+
   it('refuses deep nesting with a short message instead of overflowing the stack', () => {
     const depth = 200_000;
     const deep = JSON.parse(
       `{"input":"a.jpg","options":${'['.repeat(depth)}${']'.repeat(depth)}}`,
     ) as unknown;
     expect(reason(deep)).toBe('nested more than 16 levels deep; a job is a flat JSON object');
+    // 16 levels (the entry, its options and 14 arrays) are not too deep, only wrong.
+    const nested = (n: number) =>
+      JSON.parse(`{"input":"a.jpg","options":${'['.repeat(n)}${']'.repeat(n)}}`) as unknown;
+    expect(reason(nested(15))).toBe('"options" must be an object like {"thumbWidth": 320}');
+    expect(reason(nested(16))).toBe('nested more than 16 levels deep; a job is a flat JSON object');
   });
 });
 
@@ -83,6 +133,10 @@ describe('parseJobList', () => {
     ]);
   });
 
+  it('is empty for a file of blank and comment lines', () => {
+    expect(parseJobList('\n  \n// nothing today\n', 'jobs.ndjson')).toEqual([]);
+  });
+
   it('reads a JSON array, naming each entry by its position', () => {
     expect(parseJobList('  [{"input":"a.jpg"}, 3]', 'jobs.json')).toEqual([
       { where: 'jobs.json entry 1', value: { input: 'a.jpg' } },
@@ -91,5 +145,26 @@ describe('parseJobList', () => {
     expect(() => parseJobList('[{"input":', 'jobs.json')).toThrow(
       /^manifest jobs\.json is not valid JSON: /,
     );
+  });
+});
+
+describe('readJobList', () => {
+  it('skips the byte order mark an editor may put first, and only that one', async () => {
+    const path = join(dir, 'bom.ndjson');
+    writeFileSync(path, '\uFEFF{"input":"a.jpg"}\n{"input":"\uFEFFb.jpg"}\n');
+    expect(await readJobList(path)).toEqual([
+      { where: `${path}:1`, value: { input: 'a.jpg' } },
+      { where: `${path}:2`, value: { input: '\uFEFFb.jpg' } },
+    ]);
+    const inner = join(dir, 'inner.ndjson');
+    writeFileSync(inner, '{"input":"\uFEFFc.jpg"}\n');
+    expect(await readJobList(inner)).toEqual([
+      { where: `${inner}:1`, value: { input: '\uFEFFc.jpg' } },
+    ]);
+    const array = join(dir, 'bom.json');
+    writeFileSync(array, '\uFEFF[{"input":"a.jpg"}]');
+    expect(await readJobList(array)).toEqual([
+      { where: `${array} entry 1`, value: { input: 'a.jpg' } },
+    ]);
   });
 });

@@ -2,6 +2,7 @@ import { sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { checkJobId, disambiguate, stemOf, type Named } from '../../src/plan/naming.js';
+import { compareText } from '../../src/plan/order.js';
 
 describe('stemOf', () => {
   it('drops the extension and keeps the relative folders', () => {
@@ -146,6 +147,26 @@ describe('disambiguate', () => {
     ]);
   });
 
+  it('numbers the members that share an extension in key order, whatever the input order', () => {
+    for (const order of [
+      ['/r1/a.jpg', '/r2/a.jpg', '/r3/a.jpg'],
+      ['/r3/a.jpg', '/r1/a.jpg', '/r2/a.jpg'],
+      ['/r2/a.jpg', '/r3/a.jpg', '/r1/a.jpg'],
+    ]) {
+      const { collisions } = disambiguate(order.map((key) => named(key, 'a.jpg')));
+      expect(collisions).toEqual([
+        {
+          stem: 'a',
+          renamed: [
+            { relPath: 'a.jpg', stem: 'a_jpg', key: '/r1/a.jpg' },
+            { relPath: 'a.jpg', stem: 'a_jpg_2', key: '/r2/a.jpg' },
+            { relPath: 'a.jpg', stem: 'a_jpg_3', key: '/r3/a.jpg' },
+          ],
+        },
+      ]);
+    }
+  });
+
   it('keeps folders in the stem: the same name in two folders is not a collision', () => {
     expect(stems([named('/r/a/x.jpg', 'a/x.jpg'), named('/r/b/x.jpg', 'b/x.jpg')])).toEqual({
       '/r/a/x.jpg': 'a/x',
@@ -196,5 +217,16 @@ describe('disambiguate at scale', () => {
     expect(out.slice(0, 3).map((i) => i.stem)).toEqual(['a_png', 'a_png_2', 'a_png_3']);
     expect(out[19_999]!.stem).toBe('a_png_20000');
     expect(collisions).toHaveLength(1);
+  });
+});
+
+describe('compareText', () => {
+  it('orders by code unit, not by locale: capitals before small letters', () => {
+    expect(compareText('a', 'b')).toBe(-1);
+    expect(compareText('b', 'a')).toBe(1);
+    expect(compareText('a', 'a')).toBe(0);
+    expect(compareText('Z', 'a')).toBe(-1);
+    expect(compareText('a/b', 'a.b')).toBe(1);
+    expect(['b', 'a', 'B', 'é', 'e'].sort(compareText)).toEqual(['B', 'a', 'b', 'e', 'é']);
   });
 });

@@ -127,4 +127,48 @@ describe('planBatch', () => {
     expect(plan.tasks.map((t) => t.outputStem)).toEqual(['a_png', 'a_png_2']);
     expect(plan.tasks.map((t) => t.sourceLabel)).toEqual(['a.png', 'a.png']);
   });
+
+  it('names colliding inputs by full path when their relative paths are the same', async () => {
+    const a = write('r1/a.jpg');
+    const b = write('r2/a.jpg');
+    const plan = await planBatch({
+      inputs: [join(root, 'r2'), join(root, 'r1')],
+      outDir: out,
+      processing,
+    });
+    expect(plan.collisions).toEqual([
+      {
+        stem: 'a',
+        renamed: [
+          { input: a, shown: a, stem: 'a_jpg' },
+          { input: b, shown: b, stem: 'a_jpg_2' },
+        ],
+      },
+    ]);
+  });
+
+  it('names manifest entries of one input by their lines, and labels them by their path', async () => {
+    write('lines/sub/b.png');
+    const manifest = write(
+      'lines/jobs.ndjson',
+      [{ input: 'sub/b.png' }, { input: 'sub/b.png', ops: ['thumb'] }]
+        .map((j) => JSON.stringify(j))
+        .join('\n'),
+    );
+    const plan = await planBatch({ inputs: [], manifest, outDir: out, processing });
+    const input = join(root, 'lines', 'sub', 'b.png');
+    expect(plan.tasks.map((t) => [t.outputStem, t.sourceLabel, t.ops])).toEqual([
+      ['sub/b_png', 'sub/b.png', processing.ops],
+      ['sub/b_png_2', 'sub/b.png', ['thumb']],
+    ]);
+    expect(plan.collisions).toEqual([
+      {
+        stem: 'sub/b',
+        renamed: [
+          { input, shown: `${manifest}:1`, stem: 'sub/b_png' },
+          { input, shown: `${manifest}:2`, stem: 'sub/b_png_2' },
+        ],
+      },
+    ]);
+  });
 });
