@@ -8,6 +8,7 @@ export default {
     'src/plan/**/*.ts',
     'src/config/**/*.ts',
     'src/pipeline/dimensions.ts',
+    'src/pipeline/output-sizes.ts',
   ],
   coverageAnalysis: 'perTest',
   incremental: true,

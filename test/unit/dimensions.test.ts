@@ -132,6 +132,8 @@ describe('lqSize', () => {
   it('is the scaled size while that fits the width cap', () => {
     expect(lqSize(size(1280, 960), 0.5, 1600)).toEqual(size(640, 480));
     expect(lqSize(size(3200, 2000), 0.5, 1600)).toEqual(size(1600, 1000));
+    // Exactly as wide as the cap: each side rounded on its own, not re-derived from the width.
+    expect(lqSize(size(101, 102), 0.5, 51)).toEqual(size(51, 51));
   });
 
   it('caps the width, aspect kept from the source', () => {
