@@ -14,6 +14,7 @@
 //   npm run bench -- --lq-cap [--corpus DIR] [--limit N]            lq bytes per width cap
 //   npm run bench -- --palette [--corpus DIR | --fixtures]          palette distances and shares
 //   npm run bench -- --serve [--count 200] [--connections 16]       HTTP uploads vs enqueue, RSS
+//   npm run bench -- --s3 [--runs 3] [--count 1000]                 s3:// in and out vs local files
 //
 // Results: a markdown table on stdout, and JSON + markdown under bench/results/.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -43,6 +44,10 @@ if (flags['flat-rss']) {
 }
 if (flags.serve) {
   await (await import('./serve.mjs')).main(flags);
+  process.exit(process.exitCode ?? 0);
+}
+if (flags.s3) {
+  await (await import('./s3.mjs')).main(flags);
   process.exit(process.exitCode ?? 0);
 }
 if (flags.queue) {

@@ -10,7 +10,7 @@ import { MemoryBudget } from '../pipeline/memory-budget.js';
 import { sweepTempFiles } from '../storage/atomic-write.js';
 import { Storages, isObjectUrl } from '../storage/index.js';
 import { processImage } from '../pipeline/process-image.js';
-import { isUpToDate } from '../pipeline/up-to-date.js';
+import { currentObjectOutputs, isUpToDate } from '../pipeline/up-to-date.js';
 import type { ImageTask } from '../pipeline/types.js';
 import { planBatch } from '../plan/plan.js';
 import { VERSION } from '../version.js';
@@ -24,6 +24,8 @@ import { tuneSharp } from './sharp-tuning.js';
 
 /** Failed inputs the closing summary names; the lines above give every one with its reason. */
 const FAILURES_NAMED = 20;
+/** Objects whose skip is decided at once (a sidecar GET each): latency-bound, not CPU-bound. */
+const OBJECT_CHECKS = 32;
 
 /**
  * Where the run lock lives: in the output folder, or for an `s3://` output in a local folder named
@@ -144,11 +146,35 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
   try {
     if (!isObjectUrl(outDir)) await sweepTempFiles(outDir);
     tuneSharp(processing.concurrency);
+    if (!local && plan.tasks.length > 0) {
+      // One listing tells which outputs exist and their sizes: no HEAD per output.
+      const perTask = 2 * (4 + processing.output.widths.length);
+      await storage.indexOutputs(outDir, plan.tasks.length * perTask + 1000);
+    }
+    const sidecarName = (path: string) =>
+      local ? relativeInside(outDir, path) : path.slice(outDir.length).replace(/^\/+/, '');
     const limit = pLimit(processing.concurrency);
+    const checks = pLimit(OBJECT_CHECKS);
     const memory = new MemoryBudget(processing.maxMemory);
     let stop: string | undefined;
     reporter.startProgress(plan.tasks.length);
     const runOne = async (task: ImageTask): Promise<void> => {
+      const current = await checks(() => currentObjectOutputs(task, storage)).catch(
+        () => undefined, // processImage meets the same failure and reports it
+      );
+      if (current && !stop && !interrupted) {
+        outcome.record({
+          input: task.input,
+          status: 'skipped',
+          outputs: current.sidecar.outputs,
+          sidecar: sidecarName(current.sidecarPath),
+        });
+        reporter.tick();
+        return;
+      }
+      await limit(() => processOne(task));
+    };
+    const processOne = async (task: ImageTask): Promise<void> => {
       if (stop || interrupted) {
         outcome.record({
           input: task.input,
@@ -163,9 +189,7 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
           input: task.input,
           status: result.status,
           outputs: result.sidecar.outputs,
-          sidecar: local
-            ? relativeInside(outDir, result.sidecarPath)
-            : result.sidecarPath.slice(outDir.length).replace(/^\/+/, ''),
+          sidecar: sidecarName(result.sidecarPath),
         });
       } catch (err) {
         if (err instanceof ResourceError) {
@@ -195,7 +219,7 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
         reporter.tick();
       }
     };
-    await Promise.all(plan.tasks.map((t) => limit(() => runOne(t))));
+    await Promise.all(plan.tasks.map((t) => runOne(t)));
   } finally {
     await backend.close();
     reporter.stopProgress();

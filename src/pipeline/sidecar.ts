@@ -52,15 +52,14 @@ export async function readCurrentSidecar(
   }
   if (sidecar?.version !== 1 || !sidecar.source || !matches(sidecar.source)) return undefined;
   if (sidecar.options !== options) return undefined;
-  for (const out of Object.values(sidecar.outputs ?? {})) {
-    if (!out) return undefined;
-    let location: string;
-    try {
-      location = locate(outDir, out.path);
-    } catch {
-      return undefined;
-    }
-    if ((await storage.sizeOf(location)) !== out.bytes) return undefined;
+  const outputs = Object.values(sidecar.outputs ?? {});
+  let locations: string[];
+  try {
+    locations = outputs.map((out) => locate(outDir, out!.path));
+  } catch {
+    return undefined;
   }
-  return sidecar;
+  // All at once: for objects, one round trip instead of one per output.
+  const sizes = await Promise.all(locations.map((l) => storage.sizeOf(l)));
+  return outputs.every((out, i) => sizes[i] === out!.bytes) ? sidecar : undefined;
 }

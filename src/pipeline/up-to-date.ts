@@ -33,6 +33,22 @@ export async function currentByEtag(
   );
 }
 
+/**
+ * An object input's current sidecar, decided from its listing (or a HEAD) and its sidecar alone:
+ * I/O only, which a batch runs many at once ahead of the images to process. Undefined for a file,
+ * under --force, and whenever the outputs are not current.
+ */
+export async function currentObjectOutputs(
+  task: ImageTask,
+  storage: Storage,
+): Promise<{ sidecar: Sidecar; sidecarPath: string } | undefined> {
+  if (task.force || !isObjectUrl(task.input)) return undefined;
+  const sidecarPath = locate(task.outDir, `${task.outputStem}.json`);
+  const options = optionsHash(task.ops, task.options);
+  const sidecar = await currentByEtag(task, storage, sidecarPath, options);
+  return sidecar && { sidecar, sidecarPath };
+}
+
 /** Whether a run would skip this task: its sidecar records the same source and options. */
 export async function isUpToDate(task: ImageTask, storage: Storage = localOnly): Promise<boolean> {
   if (task.force) return false;

@@ -49,6 +49,11 @@ export interface Storage {
    * not checked here (the daemon checks a job's folder before the job, queue/job-files.ts).
    */
   checkOwnership(locations: readonly string[]): Promise<void>;
+  /**
+   * Learns the sizes of what lies under an output root in one go, where that is cheaper than a
+   * request per output (an object prefix holding at most `maxKeys`); files: nothing to do.
+   */
+  indexOutputs(root: string, maxKeys: number): Promise<void>;
   /** Writes all of `data` or nothing: readers never see half of it. */
   write(location: string, data: Buffer | string, contentType: string): Promise<void>;
   /** Removes an output; absent is fine. */

@@ -76,6 +76,10 @@ describe('s3:// in and out', () => {
     expect(res.stderr).toContain(`0 processed, ${PICKED.length} skipped, 0 failed`);
     expect(sourceGets()).toEqual([]);
     expect(s3.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+    // One listing of the outputs stands for a HEAD of each; each sidecar is read once.
+    expect(s3.requests.filter((r) => r.method === 'HEAD')).toEqual([]);
+    const sidecarGets = s3.requests.filter((r) => r.method === 'GET' && r.path.endsWith('.json'));
+    expect(sidecarGets.length).toBe(PICKED.length);
   });
 
   it('redoes an object whose bytes changed, and only that one', async () => {
@@ -181,8 +185,27 @@ describe('what goes wrong, one clear line each', () => {
       env: s3.env,
     });
     expect(res.stderr).toContain('2 processed, 0 skipped, 0 failed');
-    const lists = s3.requests.filter((r) => r.method === 'GET' && r.path === '/photos/');
+    const lists = s3.requests.filter(
+      (r) => r.method === 'GET' && r.path === '/photos/' && /prefix=bulk%2F(&|$)/.test(r.query!),
+    );
     expect(lists.length).toBe(2);
+  });
+
+  it('checks outputs with HEADs where the output prefix holds far more than the run writes', async () => {
+    const crowd = Array.from({ length: 1500 }, (_, i) => `crowded/k${String(i).padStart(4, '0')}`);
+    await s3.seed('photos', crowd, 'x');
+    s3.requests.length = 0;
+    const args = ['s3://photos/in/trips/', '--out', 's3://photos/crowded', '--cpu'];
+    const first = await runCli(args, { env: s3.env });
+    expect(first.stderr).toContain('2 processed, 0 skipped, 0 failed');
+    const listed = s3.requests.filter((r) => /prefix=crowded%2F(&|$)/.test(r.query ?? ''));
+    // The listing stops once it holds more keys than the run could use (2 pages, not 2 full ones).
+    expect(listed.length).toBe(2);
+    expect(s3.requests.filter((r) => r.method === 'HEAD').length).toBeGreaterThan(0);
+    s3.requests.length = 0;
+    const again = await runCli(args, { env: s3.env });
+    expect(again.stderr).toContain('0 processed, 2 skipped, 0 failed');
+    expect(s3.requests.filter((r) => r.method === 'HEAD').length).toBe(6);
   });
 
   it('the server stopped mid-run: clear failures, nothing half written, a re-run completes', async () => {

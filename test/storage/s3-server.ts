@@ -21,10 +21,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 /** s3rver's fixed key pair: the server refuses any other access key id. */
 const ACCESS_KEY = 'S3RVER';
 
-/** One request as the server saw it: `GET /photos/u/a.jpg`, and its Range header if any. */
+/** One request as the server saw it: `GET /photos/u/a.jpg`, its query and Range header if any. */
 export interface SeenRequest {
   method: string;
   path: string;
+  query?: string;
   range?: string;
 }
 
@@ -134,7 +135,10 @@ export async function startS3(): Promise<TestS3> {
           const seen = JSON.parse(line) as SeenRequest & { ready?: boolean; seeded?: number };
           if (seen.ready) resolve();
           else if (seen.seeded !== undefined) seeded?.();
-          else requests.push({ method: seen.method, path: seen.path, range: seen.range });
+          else {
+            const { method, path, query, range } = seen;
+            requests.push({ method, path, query, range });
+          }
         });
       });
     },

@@ -12,36 +12,50 @@ const server = new S3rver({ port: Number(port), address: '127.0.0.1', silent: tr
 
 // S3 stores a PUT whole or not at all; s3rver streams the body into place and keeps the part it
 // got of an aborted upload (without its metadata). The body is taken whole before it is stored.
+// A PUT received whole is stored whole, even when the server is told to stop meanwhile.
 const putObject = server.store.putObject.bind(server.store);
+const storing = new Set();
 server.store.putObject = async (object) => {
   if (!Buffer.isBuffer(object.content)) {
     const chunks = [];
     for await (const chunk of object.content) chunks.push(chunk);
     object.content = Buffer.concat(chunks);
   }
-  return putObject(object);
+  const stored = putObject(object);
+  storing.add(stored);
+  try {
+    return await stored;
+  } finally {
+    storing.delete(stored);
+  }
 };
 await server.run();
 server.httpServer.on('request', (req) => {
-  const seen = { method: req.method, path: req.url.split('?')[0], range: req.headers.range };
+  const [path, query] = req.url.split('?');
+  const seen = { method: req.method, path, query, range: req.headers.range };
   process.stdout.write(JSON.stringify(seen) + '\n');
 });
 process.stdout.write(JSON.stringify({ ready: true }) + '\n');
 
 // Many small objects at once through s3rver's own store (what a PUT ends in), without a thousand
-// HTTP round trips: `{"seed":{"bucket":"b","keys":["k1","k2"],"body":"x"}}` on stdin.
+// HTTP round trips: `{"seed":{"bucket":"b","keys":["k1","k2"],"body":"x"}}` on stdin (`"encoding":
+// "base64"` for binary bodies).
 createInterface({ input: process.stdin }).on('line', async (line) => {
-  const { bucket, keys, body } = JSON.parse(line).seed;
+  const { bucket, keys, body, encoding } = JSON.parse(line).seed;
   for (let i = 0; i < keys.length; i += 100) {
     await Promise.all(
       keys
         .slice(i, i + 100)
-        .map((key) => server.store.putObject(new S3Object(bucket, key, Buffer.from(body), {}))),
+        .map((key) =>
+          server.store.putObject(
+            new S3Object(bucket, key, Buffer.from(body, encoding ?? 'utf8'), {}),
+          ),
+        ),
     );
   }
   process.stdout.write(JSON.stringify({ seeded: keys.length }) + '\n');
 });
 process.on('SIGTERM', () => {
   server.httpServer.closeAllConnections();
-  server.close(() => process.exit(0));
+  server.close(() => Promise.allSettled([...storing]).then(() => process.exit(0)));
 });
