@@ -1,14 +1,14 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { RawImage, ResampleRequest, Size } from '../types.js';
 import type { Backend, ResampleResult } from './backend.js';
 import { vipsOperation } from './vips-errors.js';
 
-function fromRaw(image: RawImage): sharp.Sharp {
+function fromRaw(image: RawImage): Sharp {
   const { width, height, channels } = image;
   return sharp(image.data, { raw: { width, height, channels } });
 }
 
-async function toRaw(pipeline: sharp.Sharp): Promise<RawImage> {
+async function toRaw(pipeline: Sharp): Promise<RawImage> {
   const { data, info } = await vipsOperation(() =>
     pipeline.raw().toBuffer({ resolveWithObject: true }),
   );

@@ -1,6 +1,6 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import type { DecodePolicy } from '../backends/backend.js';
-import { stableVipsErrors } from '../backends/vips-errors.js';
+import { stableVipsErrors, withWarnings } from '../backends/vips-errors.js';
 import { ImageInputError } from '../errors.js';
 import type { RawImage, Size } from '../types.js';
 import { decodesAtEighthScale, pruneScansForEighthScale } from './jpeg-scans.js';
@@ -55,7 +55,12 @@ export function hasDecodableSignature(head: Buffer): boolean {
   return ascii(4, 8) === 'ftyp'; // HEIF, AVIF
 }
 
-const SHARP_OPTIONS = { failOn: 'error', sequentialRead: true } as const;
+/**
+ * `limitInputChannels: false`: admission already counts every band of an image against
+ * --max-memory (memory-budget.ts), and sharp's own default (5 since 0.35) would refuse the TIFFs
+ * with extra samples that decode() reduces to their colour bands and alpha.
+ */
+const SHARP_OPTIONS = { failOn: 'error', sequentialRead: true, limitInputChannels: false } as const;
 
 function classifyUnreadable(buf: Buffer, err: unknown): ImageInputError {
   const msg = err instanceof Error ? err.message : String(err);
@@ -88,7 +93,7 @@ function corrupt(msg: string): ImageInputError {
   );
 }
 
-function formatName(meta: sharp.Metadata): string {
+function formatName(meta: Metadata): string {
   if (meta.format === 'heif') return meta.compression === 'av1' ? 'avif' : 'heif';
   return meta.format ?? 'unknown';
 }
@@ -120,11 +125,13 @@ export async function readHeader(
   if (Buffer.isBuffer(input) && input.length === 0) {
     throw new ImageInputError('EMPTY', 'empty file (0 bytes)', 'the upload or copy did not finish');
   }
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     // The header is read without sharp's own pixel limit: ours is checked next, with a clear reason.
     meta = await stableVipsErrors(() =>
-      sharp(input, { ...SHARP_OPTIONS, limitInputPixels: false }).metadata(),
+      withWarnings(sharp(input, { ...SHARP_OPTIONS, limitInputPixels: false }), (image) =>
+        image.metadata(),
+      ),
     );
   } catch (err) {
     throw classifyUnreadable(head, err);
@@ -223,10 +230,9 @@ export async function decode(
       let pipeline = sharp(input, { ...SHARP_OPTIONS, limitInputPixels: maxPixels }).rotate();
       if (extraBands) {
         // libvips would take the last extra band for alpha: drop the extras before any resampling.
-        const full = await pipeline
-          .toColourspace('srgb')
-          .raw({ depth: 'uchar' })
-          .toBuffer({ resolveWithObject: true });
+        const full = await withWarnings(pipeline, (image) =>
+          image.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
+        );
         const image = keepBands(
           {
             data: full.data,
@@ -244,9 +250,9 @@ export async function decode(
       pipeline = pipeline.toColourspace('srgb');
       const alpha = extraBands ? tiffMarksAlpha(buf) : info.hasAlpha;
       pipeline = alpha ? pipeline.ensureAlpha() : pipeline.removeAlpha();
-      const { data, info: out } = await pipeline
-        .raw({ depth: 'uchar' })
-        .toBuffer({ resolveWithObject: true });
+      const { data, info: out } = await withWarnings(pipeline, (image) =>
+        image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }),
+      );
       const channels = out.channels;
       if (channels !== 3 && channels !== 4) throw new Error(`unexpected ${channels} channels`);
       return { data, width: out.width, height: out.height, channels };

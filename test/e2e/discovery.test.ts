@@ -1,6 +1,6 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   COLLISIONS,
@@ -25,7 +25,7 @@ let dir: string;
 let tree: string;
 
 /** One small image per default format, with extensions in mixed case. */
-const BY_FORMAT: Array<[string, (s: sharp.Sharp) => sharp.Sharp]> = [
+const BY_FORMAT: Array<[string, (s: Sharp) => Sharp]> = [
   ['one.jpg', (s) => s.jpeg()],
   ['two.JPEG', (s) => s.jpeg()],
   ['three.Png', (s) => s.png()],

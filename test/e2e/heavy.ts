@@ -95,19 +95,19 @@ export async function runCliMeasured(
 }
 
 /**
- * An uncompressed 8-bit TIFF with RGB and two extra bands (values `extra`), the first of them
- * marked as unassociated alpha when `alphaMarked`, else both unspecified: what scanners and
- * GIS tools write and libvips would take the last band of for alpha.
+ * An uncompressed 8-bit TIFF with RGB and extra bands (values `extra`), the first of them marked
+ * as unassociated alpha when `alphaMarked`, else all unspecified: what scanners and GIS tools
+ * write and libvips would take the last band of for alpha.
  */
 export async function writeTiffWithExtraBands(
   path: string,
   width: number,
   height: number,
   rgb: [number, number, number],
-  extra: [number, number],
+  extra: number[],
   alphaMarked: boolean,
 ): Promise<void> {
-  const bands = 5;
+  const bands = 3 + extra.length;
   const entries: Array<[tag: number, type: number, count: number, value: number]> = [];
   const pixels = Buffer.alloc(width * height * bands);
   for (let i = 0; i < width * height; i++) {
@@ -116,7 +116,8 @@ export async function writeTiffWithExtraBands(
   const ifdAt = 8;
   const entryCount = 11;
   const bitsAt = ifdAt + 2 + entryCount * 12 + 4;
-  const pixelsAt = bitsAt + bands * 2;
+  const extraSamplesAt = bitsAt + bands * 2;
+  const pixelsAt = extraSamplesAt + extra.length * 2;
   const SHORT = 3;
   const LONG = 4;
   entries.push(
@@ -130,7 +131,7 @@ export async function writeTiffWithExtraBands(
     [278, LONG, 1, height],
     [279, LONG, 1, pixels.length],
     [284, SHORT, 1, 1], // interleaved
-    [338, SHORT, 2, 0], // ExtraSamples, written below
+    [338, SHORT, extra.length, extraSamplesAt], // ExtraSamples
   );
   const head = Buffer.alloc(pixelsAt);
   head.write('II*\0', 0, 'latin1');
@@ -141,15 +142,17 @@ export async function writeTiffWithExtraBands(
     head.writeUInt16LE(tag, at);
     head.writeUInt16LE(type, at + 2);
     head.writeUInt32LE(count, at + 4);
-    if (tag === 338) {
-      head.writeUInt16LE(alphaMarked ? 2 : 0, at + 8);
-      head.writeUInt16LE(0, at + 10);
-    } else if (type === SHORT && count === 1) {
-      head.writeUInt16LE(value, at + 8);
-    } else {
-      head.writeUInt32LE(value, at + 8);
-    }
+    if (tag === 338 && count <= 2) {
+      // Up to two SHORT values fit in the entry itself.
+      extra.forEach((_, e) => head.writeUInt16LE(e === 0 && alphaMarked ? 2 : 0, at + 8 + e * 2));
+    } else if (type === SHORT && count === 1) head.writeUInt16LE(value, at + 8);
+    else head.writeUInt32LE(value, at + 8);
   });
   for (let b = 0; b < bands; b++) head.writeUInt16LE(8, bitsAt + b * 2);
+  if (extra.length > 2) {
+    extra.forEach((_, e) =>
+      head.writeUInt16LE(e === 0 && alphaMarked ? 2 : 0, extraSamplesAt + e * 2),
+    );
+  }
   await writeFile(path, Buffer.concat([head, pixels]));
 }

@@ -76,6 +76,28 @@ describe('pruneScansForEighthScale', () => {
 });
 
 describe('decodesAtEighthScale', () => {
+  it('agrees with the scale sharp really decodes at, on both sides of a shrink of 9', async () => {
+    // A pruned file decodes to the original's pixels at 1/8 scale and to other pixels at 1/4: if
+    // sharp's shrink-on-load rule moves, one of these fails.
+    const jpeg = await progressive(await picture(1152, 864, 3), '4:2:0');
+    const pruned = pruneScansForEighthScale(jpeg)!;
+    const sameAt = async (width: number, height: number) => {
+      const at = (buf: Buffer) =>
+        sharp(buf).resize(width, height, { kernel: 'lanczos3', fit: 'fill' }).raw().toBuffer();
+      return (await at(pruned)).equals(await at(jpeg));
+    };
+    // 1152 / 128 = 864 / 96 = 9: 1/8 scale.
+    expect(decodesAtEighthScale({ width: 1152, height: 864 }, { width: 128, height: 96 })).toBe(
+      true,
+    );
+    expect(await sameAt(128, 96)).toBe(true);
+    // 1152 / 129 = 8.93 on one axis: 1/4 scale.
+    expect(decodesAtEighthScale({ width: 1152, height: 864 }, { width: 129, height: 96 })).toBe(
+      false,
+    );
+    expect(await sameAt(129, 96)).toBe(false);
+  });
+
   it('follows sharp: 1/8 only when both axes shrink by 9 or more', () => {
     expect(decodesAtEighthScale({ width: 2304, height: 1536 }, { width: 256, height: 171 })).toBe(
       false,
