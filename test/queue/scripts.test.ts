@@ -188,7 +188,7 @@ describe.skipIf(!haveRedisServer())('queue Lua scripts', () => {
       expect(await redis.lrange(keys.jobs, 0, -1)).toEqual([job('old')]);
       expect(await scripts.promoteDue(10)).toBe(1);
       expect(await redis.lrange(keys.jobs, 0, -1)).toEqual([job('newer'), job('old')]);
-      expect(await redis.zrange(keys.retry, 0, -1)).toEqual([job('later')]);
+      expect(await redis.zrange(keys.retry, 0, '-1')).toEqual([job('later')]);
     });
 
     it('moves a retry once its backoff has passed', async () => {
