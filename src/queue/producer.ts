@@ -64,3 +64,32 @@ export async function enqueueJobs(
   }
   return { length: await redis.llen(keys.jobs), conflicts };
 }
+
+/** States in which a job holds its id (enqueue-2.lua and begin-1.lua hold to the same list). */
+const BINDING_STATES = new Set(['queued', 'processing', 'retrying', 'done']);
+
+/**
+ * The input an id is bound to, when it is another than `input`: what `enqueueJobs` with
+ * `refuse` would answer, read without pushing anything, for a producer that checks before it
+ * stores an input. The push itself decides in the end (the binding may change meanwhile).
+ */
+export async function idBoundTo(
+  redis: Redis,
+  keys: QueueKeys,
+  id: string,
+  input: string,
+): Promise<string | undefined> {
+  const current = await redis.get(keys.status(id));
+  if (current === null) return undefined;
+  let status: { input?: unknown; state?: unknown };
+  try {
+    status = JSON.parse(current) as typeof status;
+  } catch {
+    return undefined;
+  }
+  if (typeof status !== 'object' || status === null) return undefined;
+  if (status.input === inputKey(input) || !BINDING_STATES.has(String(status.state))) {
+    return undefined;
+  }
+  return String(status.input);
+}

@@ -3,6 +3,8 @@ export interface Sniffed {
   format: 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'avif' | 'heif' | 'unknown';
   /** The extension the stored upload gets. */
   ext: string;
+  /** Its media type, for an upload stored as an object. */
+  type: string;
 }
 
 /** Bytes enough for every signature below. */
@@ -20,28 +22,29 @@ const HEIF_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mi
  */
 export function sniff(head: Buffer): Sniffed {
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) {
-    return { format: 'jpeg', ext: 'jpg' };
+    return { format: 'jpeg', ext: 'jpg', type: 'image/jpeg' };
   }
   if (
     head.length >= 8 &&
     head.readUInt32BE(0) === 0x89504e47 &&
     head.readUInt32BE(4) === 0x0d0a1a0a
   ) {
-    return { format: 'png', ext: 'png' };
+    return { format: 'png', ext: 'png', type: 'image/png' };
   }
   if (head.length >= 6 && /^GIF8[79]a$/.test(ascii(head, 0, 6)))
-    return { format: 'gif', ext: 'gif' };
+    return { format: 'gif', ext: 'gif', type: 'image/gif' };
   if (head.length >= 12 && ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 12) === 'WEBP') {
-    return { format: 'webp', ext: 'webp' };
+    return { format: 'webp', ext: 'webp', type: 'image/webp' };
   }
   if (head.length >= 4) {
     const tiff = ascii(head, 0, 4);
-    if (tiff === 'II*\0' || tiff === 'MM\0*') return { format: 'tiff', ext: 'tif' };
+    if (tiff === 'II*\0' || tiff === 'MM\0*')
+      return { format: 'tiff', ext: 'tif', type: 'image/tiff' };
   }
   if (head.length >= 12 && ascii(head, 4, 8) === 'ftyp') {
     const brand = ascii(head, 8, 12);
-    if (AVIF_BRANDS.has(brand)) return { format: 'avif', ext: 'avif' };
-    if (HEIF_BRANDS.has(brand)) return { format: 'heif', ext: 'heic' };
+    if (AVIF_BRANDS.has(brand)) return { format: 'avif', ext: 'avif', type: 'image/avif' };
+    if (HEIF_BRANDS.has(brand)) return { format: 'heif', ext: 'heic', type: 'image/heic' };
   }
-  return { format: 'unknown', ext: 'bin' };
+  return { format: 'unknown', ext: 'bin', type: 'application/octet-stream' };
 }

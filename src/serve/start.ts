@@ -11,7 +11,7 @@ import { buildApp, type ServeLog } from './app.js';
 import { TokenCheck } from './auth.js';
 import type { ServeContext } from './context.js';
 import { ServeMetrics } from './metrics.js';
-import { UploadStore } from './upload-store.js';
+import { LocalUploads } from './upload-store.js';
 
 /** A running server: where it listens, and how to stop it (once, however often called). */
 export interface RunningServer {
@@ -37,7 +37,7 @@ export async function startServer(config: ServeConfig, log: ServeLog): Promise<R
   const dataDir = await realpath(config.dataDir).catch(() => {
     throw new FatalError(`--data-dir ${config.dataDir} does not exist`);
   });
-  const uploads = new UploadStore(dataDir, await uploadFolder(dataDir, config.uploadDir));
+  const uploads = new LocalUploads(dataDir, await uploadFolder(dataDir, config.uploadDir));
   const swept = await uploads.prepare();
   if (swept) log(`removed ${swept} partial upload(s) left by an earlier server`);
   const redis = await serviceConnection(config.redisUrl);

@@ -3,12 +3,13 @@ import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { ImageInputError, errorMessage } from '../errors.js';
 import { resolveInside } from '../queue/job.js';
-import { enqueueJobs } from '../queue/producer.js';
+import { enqueueJobs, idBoundTo } from '../queue/producer.js';
 import { isObjectUrl, objectAllowed } from '../storage/index.js';
 import { jobPath, type ServeContext } from './context.js';
 import { HttpError, fromQueue } from './errors.js';
 import { requestedJob, uploadFields, type RequestedJob } from './job-request.js';
-import { tooLarge, type StoredUpload } from './upload-store.js';
+import { tooLarge } from './upload-meter.js';
+import type { ReceivedUpload, StoredUpload } from './upload-store.js';
 
 /** The answer to an accepted job: 202, its id, its state and where to follow it. */
 export interface Accepted {
@@ -27,19 +28,20 @@ function declaredLength(req: FastifyRequest): number | undefined {
   return v === undefined ? undefined : Number(v);
 }
 
+function idConflict(job: RequestedJob, boundTo: string): HttpError {
+  return new HttpError(
+    409,
+    'ID_CONFLICT',
+    `id "${job.id}" belongs to another input ("${boundTo}"): give each image its own id, or leave "id" out to have one derived from the job`,
+  );
+}
+
 /** Queues a checked job; a conflicting id is a 409 and queues nothing. */
 async function queue(ctx: ServeContext, job: RequestedJob): Promise<void> {
   const { conflicts } = await fromQueue(
     enqueueJobs(ctx.redis, ctx.keys, [job], ctx.config.statusTtlMs, 'refuse'),
   );
-  const conflict = conflicts[0];
-  if (conflict) {
-    throw new HttpError(
-      409,
-      'ID_CONFLICT',
-      `id "${job.id}" belongs to another input ("${conflict.boundTo}"): give each image its own id, or leave "id" out to have one derived from the job`,
-    );
-  }
+  if (conflicts[0]) throw idConflict(job, conflicts[0].boundTo);
 }
 
 function accepted(job: RequestedJob, upload?: StoredUpload): Accepted {
@@ -53,21 +55,24 @@ function accepted(job: RequestedJob, upload?: StoredUpload): Accepted {
   };
 }
 
-/** Queues the job for an upload just stored; an upload this request stored is taken back on refusal. */
+/**
+ * Queues the job of an upload received whole. What can refuse it is checked while the upload
+ * still has only this request's temporary name (a refusal then stores nothing); once it has its
+ * content's name it is never removed, since an identical upload at the same moment may be queued
+ * on it. The caller releases the temporary name in every case.
+ */
 async function queueUpload(
   ctx: ServeContext,
   fields: Record<string, unknown>,
-  upload: StoredUpload,
+  received: ReceivedUpload,
 ): Promise<Accepted> {
-  try {
-    const job = requestedJob(uploadFields(fields), upload.input);
-    await queue(ctx, job);
-    ctx.metrics.uploadBytes.inc(upload.bytes);
-    return accepted(job, upload);
-  } catch (err) {
-    await ctx.uploads.discard(upload);
-    throw err;
-  }
+  const job = requestedJob(uploadFields(fields), received.input);
+  const boundTo = await fromQueue(idBoundTo(ctx.redis, ctx.keys, job.id, job.input));
+  if (boundTo !== undefined) throw idConflict(job, boundTo);
+  const upload = await ctx.uploads.keep(received);
+  await queue(ctx, job);
+  ctx.metrics.uploadBytes.inc(upload.bytes);
+  return accepted(job, upload);
 }
 
 /** `Content-Type: image/*` (or application/octet-stream): the body is the image. */
@@ -75,11 +80,15 @@ export async function submitRaw(ctx: ServeContext, req: FastifyRequest): Promise
   const fields = uploadFields(req.query as Record<string, unknown>);
   const max = ctx.config.maxUploadBytes;
   if ((declaredLength(req) ?? 0) > max) throw tooLarge(max);
-  const upload = await ctx.uploads.save(req.body as Readable, {
+  const received = await ctx.uploads.receive(req.body as Readable, {
     maxBytes: max,
     timeoutMs: ctx.config.uploadTimeoutMs,
   });
-  return queueUpload(ctx, fields, upload);
+  try {
+    return await queueUpload(ctx, fields, received);
+  } finally {
+    await ctx.uploads.release(received);
+  }
 }
 
 /** multipart/form-data: one file part, and `id`, `ops`, `options` fields before or after it. */
@@ -88,14 +97,14 @@ export async function submitMultipart(ctx: ServeContext, req: FastifyRequest): P
   if ((declaredLength(req) ?? 0) > max + MULTIPART_SLACK) throw tooLarge(max);
   const query = req.query as Record<string, unknown>;
   const fields: Record<string, unknown> = { ...query };
-  let upload: StoredUpload | undefined;
+  let received: ReceivedUpload | undefined;
   try {
     const parts = req.parts({
       limits: { fileSize: max, files: 1, fields: 8, fieldSize: 64 * 1024, parts: 9 },
     });
     for await (const part of parts) {
       if (part.type === 'file') {
-        upload = await ctx.uploads.save(part.file, {
+        received = await ctx.uploads.receive(part.file, {
           maxBytes: max,
           timeoutMs: ctx.config.uploadTimeoutMs,
         });
@@ -104,14 +113,13 @@ export async function submitMultipart(ctx: ServeContext, req: FastifyRequest): P
         fields[name] = name in fields ? [fields[name], part.value] : String(part.value);
       }
     }
-  } catch (err) {
-    if (upload) await ctx.uploads.discard(upload);
-    throw err;
+    if (!received) {
+      throw new HttpError(400, 'NO_FILE', 'the form holds no file: add the image as a file field');
+    }
+    return await queueUpload(ctx, fields, received);
+  } finally {
+    if (received) await ctx.uploads.release(received);
   }
-  if (!upload) {
-    throw new HttpError(400, 'NO_FILE', 'the form holds no file: add the image as a file field');
-  }
-  return queueUpload(ctx, fields, upload);
 }
 
 /** `{"input": "uploads/a.jpg"}` or an allowed s3:// URL: an image already in storage. */

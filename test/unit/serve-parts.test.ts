@@ -10,22 +10,24 @@ const bytes = (...parts: Array<string | number[]>) =>
     parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))),
   );
 
+const OCTETS = 'application/octet-stream';
+
 describe('sniff: content decides, not the name', () => {
   it.each([
-    [bytes([0xff, 0xd8, 0xff, 0xe0]), 'jpeg', 'jpg'],
-    [bytes([0x89], 'PNG\r\n\x1a\n'), 'png', 'png'],
-    [bytes('GIF89a'), 'gif', 'gif'],
-    [bytes('RIFF', [1, 2, 3, 4], 'WEBPVP8 '), 'webp', 'webp'],
-    [bytes('II*\0'), 'tiff', 'tif'],
-    [bytes('MM\0*'), 'tiff', 'tif'],
-    [bytes([0, 0, 0, 0x1c], 'ftypavif'), 'avif', 'avif'],
-    [bytes([0, 0, 0, 0x18], 'ftypheic'), 'heif', 'heic'],
-    [bytes('<svg xmlns="http://www.w3.org/2000/svg">'), 'unknown', 'bin'],
-    [bytes('RIFF', [1, 2, 3, 4], 'WAVE'), 'unknown', 'bin'],
-    [bytes([0xff, 0xd8]), 'unknown', 'bin'],
-    [Buffer.alloc(0), 'unknown', 'bin'],
-  ])('%#: %s', (head, format, ext) => {
-    expect(sniff(head)).toEqual({ format, ext });
+    [bytes([0xff, 0xd8, 0xff, 0xe0]), 'jpeg', 'jpg', 'image/jpeg'],
+    [bytes([0x89], 'PNG\r\n\x1a\n'), 'png', 'png', 'image/png'],
+    [bytes('GIF89a'), 'gif', 'gif', 'image/gif'],
+    [bytes('RIFF', [1, 2, 3, 4], 'WEBPVP8 '), 'webp', 'webp', 'image/webp'],
+    [bytes('II*\0'), 'tiff', 'tif', 'image/tiff'],
+    [bytes('MM\0*'), 'tiff', 'tif', 'image/tiff'],
+    [bytes([0, 0, 0, 0x1c], 'ftypavif'), 'avif', 'avif', 'image/avif'],
+    [bytes([0, 0, 0, 0x18], 'ftypheic'), 'heif', 'heic', 'image/heic'],
+    [bytes('<svg xmlns="http://www.w3.org/2000/svg">'), 'unknown', 'bin', OCTETS],
+    [bytes('RIFF', [1, 2, 3, 4], 'WAVE'), 'unknown', 'bin', OCTETS],
+    [bytes([0xff, 0xd8]), 'unknown', 'bin', OCTETS],
+    [Buffer.alloc(0), 'unknown', 'bin', OCTETS],
+  ])('%#: %s', (head, format, ext, type) => {
+    expect(sniff(head)).toEqual({ format, ext, type });
   });
 });
 
