@@ -7,12 +7,32 @@ const HEAD_BYTES = 64 * 1024;
 /** As for files: Node's Buffer cannot hold more, and no image within --max-pixels needs it. */
 const MAX_OBJECT_BYTES = 2 ** 31;
 
+/** Long enough for an image admitted at once; a budget wait longer than this lets go of the GET. */
+const HOLD_MS = 1000;
+
+/** True when `p` fulfils within `ms`, false when it is still pending then; rejects with it. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const done = p.then(() => true);
+  done.catch(() => undefined);
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Objects behind the Storage interface: one PutObject per write is already atomic. */
 export class ObjectStorage implements Storage {
   /** Sizes of the objects under one output root, from a listing: see indexOutputs. */
   private index?: { prefix: string; sizes: Map<string, number> };
 
-  constructor(private readonly store: ObjectStore) {}
+  constructor(
+    private readonly store: ObjectStore,
+    /** How long a GET may wait, its first bytes read, for the image to be admitted. */
+    private readonly holdMs = HOLD_MS,
+  ) {}
 
   statSource(url: string): Promise<SourceInfo> {
     return this.store.stat(url);
@@ -35,14 +55,27 @@ export class ObjectStorage implements Storage {
     if (size.bytes >= MAX_OBJECT_BYTES) {
       throw new ImageInputError('UNREADABLE', 'object too large to read (2 GiB or more)');
     }
-    if (size.bytes <= HEAD_BYTES) {
-      const whole = await this.store.read(url, { expected: size.bytes });
-      await check(whole.data, whole.data.length);
-      return whole;
+    // One GET: the header and the size decide (refused, or admitted by the budget) while the
+    // rest of the object waits in the connection.
+    const { body, etag } = await this.store.open(url, size.bytes);
+    const info = { bytes: size.bytes, etag };
+    try {
+      const head = await body.head(HEAD_BYTES);
+      const judged = check(head, size.bytes);
+      if (head.length >= size.bytes) {
+        await judged;
+        return { data: head, info };
+      }
+      if (await settlesWithin(judged, this.holdMs)) return { data: await body.whole(), info };
+      // Held back by the budget: the connection is not kept waiting, the object is read again.
+      body.abort();
+      await judged;
+      const again = await this.store.open(url, size.bytes);
+      return { data: await again.body.whole(), info: { bytes: size.bytes, etag: again.etag } };
+    } catch (err) {
+      body.abort();
+      throw err;
     }
-    // The header and the size decide (refused, or admitted by the budget) before the rest moves.
-    await check((await this.store.read(url, { length: HEAD_BYTES })).data, size.bytes);
-    return this.store.read(url, { expected: size.bytes });
   }
 
   async readText(url: string): Promise<string | undefined> {

@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { VERSION } from '../version.js';
 import { objectUrl, parseObjectUrl, type ObjectAddress } from './location.js';
-import { StorageError, describeS3Error } from './s3-errors.js';
+import { ObjectBody, changed } from './s3-body.js';
+import { describeS3Error } from './s3-errors.js';
 import type { ListedObject, SourceInfo } from './storage.js';
 
 /** How to reach object storage, beyond what the AWS SDK finds itself (env, config files, profiles). */
@@ -58,37 +59,6 @@ async function sdkRegion(): Promise<string | undefined> {
   } finally {
     probe.destroy();
   }
-}
-
-function changed(url: string, bytes: number | undefined, expected: number): StorageError {
-  return new StorageError(
-    `${url} changed while it was read (${bytes ?? 'unknown'} bytes, ${expected} expected)`,
-    'run again',
-  );
-}
-
-/** A response body in one buffer: of the announced size when there is one, never beyond it. */
-async function collect(
-  body: Readable & AsyncIterable<Uint8Array>,
-  size: number | undefined,
-  url: string,
-): Promise<Buffer> {
-  if (size === undefined) {
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of body) chunks.push(chunk);
-    return Buffer.concat(chunks);
-  }
-  const data = Buffer.allocUnsafe(size);
-  let filled = 0;
-  for await (const chunk of body) {
-    if (filled + chunk.length > size) {
-      body.destroy();
-      throw changed(url, filled + chunk.length, size);
-    }
-    data.set(chunk, filled);
-    filled += chunk.length;
-  }
-  return data.subarray(0, filled);
 }
 
 /** Objects in S3 or an S3-compatible server through @aws-sdk/client-s3, loaded on first use. */
@@ -178,29 +148,22 @@ export class ObjectStore {
   }
 
   /**
-   * An object's first `length` bytes (one ranged GET), or all of them, and the ETag of what was
-   * read. A whole object lands in one buffer of the size the server announces, which must be
-   * `expected` when given: what the memory budget admitted is what is held, and an object
-   * replaced meanwhile by a larger one is not read.
+   * A GET of the whole object, whose body is taken off the connection as it is asked for. The
+   * server must announce `expected` bytes when given: what the memory budget admitted is what is
+   * held, and an object replaced meanwhile by a larger one is not read.
    */
-  async read(
-    url: string,
-    opts: { length?: number; expected?: number } = {},
-  ): Promise<{ data: Buffer; info: SourceInfo }> {
+  async open(url: string, expected?: number): Promise<{ body: ObjectBody; etag?: string }> {
     const { sdk, client } = await this.sdkClient();
-    return this.run(url, async ({ bucket, key }) => {
-      const { length, expected } = opts;
-      const range = length === undefined ? undefined : `bytes=0-${Math.max(0, length - 1)}`;
-      const got = await client.send(
-        new sdk.GetObjectCommand({ Bucket: bucket, Key: key, Range: range }),
-      );
-      const body = got.Body as (Readable & AsyncIterable<Uint8Array>) | undefined;
-      if (range === undefined && expected !== undefined && got.ContentLength !== expected) {
-        body?.destroy();
-        throw changed(url, got.ContentLength, expected);
+    return this.run(url, async (at) => {
+      const got = await client.send(new sdk.GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
+      const stream = got.Body as (Readable & AsyncIterable<Uint8Array>) | undefined;
+      const size = got.ContentLength;
+      if (size === undefined || (expected !== undefined && size !== expected)) {
+        stream?.destroy();
+        throw changed(url, size, expected ?? 0);
       }
-      const data = body ? await collect(body, got.ContentLength, url) : Buffer.alloc(0);
-      return { data, info: { bytes: data.length, etag: got.ETag } };
+      const body = new ObjectBody(stream, size, url, (err) => this.fail(err, at));
+      return { body, etag: got.ETag };
     });
   }
 

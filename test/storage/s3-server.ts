@@ -36,6 +36,8 @@ export interface TestS3 {
   env: Record<string, string>;
   /** Every request since the last reset, in arrival order. */
   requests: SeenRequest[];
+  /** Responses the client closed before they were sent whole (bytes sent by then), since the last reset. */
+  cut: { path: string; sent: number }[];
   client: S3Client;
   createBucket(name: string): Promise<void>;
   put(bucket: string, key: string, body: Buffer | string): Promise<void>;
@@ -63,6 +65,7 @@ export async function startS3(): Promise<TestS3> {
   let running: ChildProcess | undefined;
   let seeded: (() => void) | undefined;
   const requests: SeenRequest[] = [];
+  const cut: TestS3['cut'] = [];
   const client = new S3Client({
     endpoint,
     forcePathStyle: true,
@@ -86,6 +89,7 @@ export async function startS3(): Promise<TestS3> {
       IMGPROC_S3_PATH_STYLE: '1',
     },
     requests,
+    cut,
     client,
     async createBucket(name) {
       await client.send(new CreateBucketCommand({ Bucket: name }));
@@ -132,8 +136,14 @@ export async function startS3(): Promise<TestS3> {
       await new Promise<void>((resolve, reject) => {
         child.once('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
         createInterface({ input: child.stdout! }).on('line', (line) => {
-          const seen = JSON.parse(line) as SeenRequest & { ready?: boolean; seeded?: number };
+          const seen = JSON.parse(line) as SeenRequest & {
+            ready?: boolean;
+            seeded?: number;
+            cut?: string;
+            sent?: number;
+          };
           if (seen.ready) resolve();
+          else if (seen.cut !== undefined) cut.push({ path: seen.cut, sent: seen.sent! });
           else if (seen.seeded !== undefined) seeded?.();
           else {
             const { method, path, query, range } = seen;

@@ -1,6 +1,7 @@
 // A real S3-compatible server (s3rver) in a process of its own, for the tests: started with
 // --openssl-legacy-provider, since s3rver ciphers its continuation tokens with DES. Every request
-// is written to stdout as one JSON line, so the tests can count what reached the server.
+// is written to stdout as one JSON line, so the tests can count what reached the server, and what
+// it was not let to send whole.
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import S3rver from 's3rver';
@@ -30,10 +31,18 @@ server.store.putObject = async (object) => {
   }
 };
 await server.run();
-server.httpServer.on('request', (req) => {
+server.httpServer.on('request', (req, res) => {
   const [path, query] = req.url.split('?');
   const seen = { method: req.method, path, query, range: req.headers.range };
   process.stdout.write(JSON.stringify(seen) + '\n');
+  // A response the client stopped reading, and how much of it had gone out by then:
+  // `{"cut":"/bucket/key","sent":123456}`.
+  const before = req.socket.bytesWritten;
+  res.on('close', () => {
+    if (res.writableFinished) return;
+    const sent = req.socket.bytesWritten - before;
+    process.stdout.write(JSON.stringify({ cut: path, sent }) + '\n');
+  });
 });
 process.stdout.write(JSON.stringify({ ready: true }) + '\n');
 
