@@ -43,19 +43,38 @@ describe.skipIf(!haveRedisServer())('imgproc serve: crashes and load', () => {
   const view = async (id: string, wait = 0) =>
     (await (await fetch(`${url}/v1/jobs/${id}${wait ? `?wait=${wait}` : ''}`)).json()) as Json;
 
-  it('a daemon killed (kill -9) mid-job: another takes the job back, and the status says so', async () => {
-    const slow = rig.daemon(['--test-job-delay', '60000']);
+  it('a daemon killed (kill -9) mid-job: the status says retrying (CRASHED), then done', async () => {
+    const hold = ['--test-job-delay', '60000', '-j', '1'];
+    const slow = rig.daemon(hold);
     const id = await upload(await tinyPng(100_000), '?id=crash-1');
     await waitFor('the job to be processing', async () => (await view(id)).state === 'processing');
+    // A second daemon, kept busy by a job of its own: it reaps the dead one but cannot take
+    // the job back, so the job rests in `retrying` until a third daemon comes.
+    const reaper = rig.daemon(hold);
+    const blocker = await upload(await tinyPng(100_001), '?id=blocker-1');
+    await waitFor('the blocker to be processing', async () => {
+      return (await view(blocker)).state === 'processing';
+    });
     slow.child.kill('SIGKILL');
     await slow.exited;
-    expect((await view(id)).state).toBe('processing');
-    const rescuer = rig.daemon();
+    let seen: Json = {};
+    await waitFor('the job to leave processing', async () => {
+      seen = await view(id);
+      return seen.state !== 'processing';
+    });
+    expect(seen).toMatchObject({ state: 'retrying', code: 'CRASHED', attempts: 1, crashes: 1 });
+    expect(seen.error).toMatch(/died while running it; requeued/);
+    expect(seen.outputs).toBeUndefined();
+    expect(reaper.stderr()).toMatch(/took back 1 job/);
+
+    rig.daemon();
     const done = await view(id, 30);
     expect(done).toMatchObject({ state: 'done', attempts: 2, crashes: 1 });
+    expect(done.code).toBeUndefined();
     expect(done.outputs.thumb.width).toBe(24);
     expect((await fetch(`${url}${done.outputs.thumb.url}`)).status).toBe(200);
-    expect(rescuer.stderr()).toMatch(/took back 1 job|took over 1 job/);
+    reaper.child.kill('SIGKILL');
+    await reaper.exited;
   });
 
   it('200 concurrent uploads all reach done', async () => {
