@@ -1,5 +1,5 @@
-import { Chalk, type ChalkInstance } from 'chalk';
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 
 export interface ReporterOptions {
   quiet: boolean;
@@ -14,6 +14,44 @@ function colourEnabled(): boolean {
   return Boolean(process.stderr.isTTY);
 }
 
+/** The four styles the CLI uses, as 16-colour ANSI codes, or plain text when colour is off. */
+export interface Colours {
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  dim(text: string): string;
+}
+
+/**
+ * Wraps text in an ANSI style as chalk does at level 1: a close code inside is reopened after, and
+ * each line break closes and reopens the style, so a pager never carries it to the next line.
+ */
+function style(open: number, close: number): (text: string) => string {
+  const on = `\x1b[${open}m`;
+  const off = `\x1b[${close}m`;
+  return (text) => {
+    if (text === '') return '';
+    const body = text
+      .split(off)
+      .join(off + on)
+      .replace(/(\r?\n)/g, `${off}$1${on}`);
+    return on + body + off;
+  };
+}
+
+export function colours(enabled: boolean): Colours {
+  if (!enabled) {
+    const plain = (text: string) => text;
+    return { red: plain, green: plain, yellow: plain, dim: plain };
+  }
+  return { red: style(31, 39), green: style(32, 39), yellow: style(33, 39), dim: style(2, 22) };
+}
+
+/** cli-progress only when a bar is drawn: a run in a pipe or cron never loads it. */
+function loadProgress(): typeof cliProgressModule {
+  return createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
+}
+
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   if (seconds < 60) return `${Math.round(seconds)}s`;
@@ -23,16 +61,16 @@ function formatDuration(seconds: number): string {
 
 /** Everything a human reads goes through here, to stderr; machine output goes to stdout. */
 export class Reporter {
-  readonly c: ChalkInstance;
-  private bars?: cliProgress.MultiBar;
-  private bar?: cliProgress.SingleBar;
+  readonly c: Colours;
+  private bars?: cliProgressModule.MultiBar;
+  private bar?: cliProgressModule.SingleBar;
   private total = 0;
   private done = 0;
   private started = 0;
   private lastPlain = 0;
 
   constructor(private readonly opts: ReporterOptions) {
-    this.c = new Chalk({ level: colourEnabled() ? 1 : 0 });
+    this.c = colours(colourEnabled());
   }
 
   info(line: string): void {
@@ -59,6 +97,7 @@ export class Reporter {
     this.started = this.lastPlain = Date.now();
     if (this.opts.quiet || !this.opts.progress || total === 0) return;
     if (process.stderr.isTTY) {
+      const cliProgress = loadProgress();
       // A MultiBar, for its log(): messages print above the bar instead of through it.
       this.bars = new cliProgress.MultiBar(
         {

@@ -1,4 +1,4 @@
-import { closest, distance } from 'fastest-levenshtein';
+import { createRequire } from 'node:module';
 import { UsageError } from '../errors.js';
 
 /** Messages of one shape: `Expected <what> for <name> but received "<value>"`. */
@@ -12,6 +12,10 @@ function expected(what: string, name: string, value: unknown): UsageError {
  */
 export function didYouMean(value: string, choices: readonly string[]): string | undefined {
   if (choices.length === 0 || value === '') return undefined;
+  // Loaded on a mistake only: a run that goes right never pays for it.
+  const { closest, distance } = createRequire(import.meta.url)(
+    'fastest-levenshtein',
+  ) as typeof import('fastest-levenshtein');
   const lower = value.toLowerCase();
   const best = closest(
     lower,

@@ -1,11 +1,13 @@
-import fg from 'fast-glob';
+import type FastGlob from 'fast-glob';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import { errnoReason } from '../errors.js';
 import { isInside } from '../paths.js';
 import { compareText } from './order.js';
+import { walkFolder } from './walk-folder.js';
 
 /** One input found on disk: its path, and the relative path its outputs mirror under --out. */
 export interface FoundInput {
@@ -26,8 +28,13 @@ export function imageExtensions(): string[] {
   return versions.de265 ? [...BASE_EXTENSIONS, 'heic', 'heif'] : BASE_EXTENSIONS;
 }
 
+/** fast-glob, for glob arguments only: a run over folders never loads it. */
+function fastGlob(): typeof FastGlob {
+  return createRequire(import.meta.url)('fast-glob') as typeof FastGlob;
+}
+
 function isGlob(pattern: string): boolean {
-  return fg.isDynamicPattern(pattern.replace(/\\/g, '/'));
+  return fastGlob().isDynamicPattern(pattern.replace(/\\/g, '/'));
 }
 
 /** The static folder in front of the first wildcard: `photos/**\/*.jpg` → `photos`. */
@@ -98,14 +105,17 @@ function loopSafeFs(root: string): Partial<typeof fs> {
   return { stat: statAsync, statSync };
 }
 
-async function walk(root: string, patterns: string[], exclude?: string): Promise<FoundInput[]> {
-  const imageName = new RegExp(`\\.(${imageExtensions().join('|')})$`, 'i');
-  // The ignore list only spares walking the output folder: the filter at the end drops its files.
-  const skip = exclude && isInside(root, exclude) ? relative(root, exclude) : undefined;
-  const entries = await fg(patterns, {
+function imageNamePattern(): RegExp {
+  return new RegExp(`\\.(${imageExtensions().join('|')})$`, 'i');
+}
+
+/** The entries a glob matches under `root`, relative to it; folders only when named like an image. */
+async function globEntries(root: string, pattern: string, skip?: string): Promise<string[]> {
+  const fg = fastGlob();
+  const imageName = imageNamePattern();
+  const entries = await fg([pattern], {
     cwd: root,
     fs: loopSafeFs(root),
-    // Folders named like images are kept: they are reported, not silently dropped.
     onlyFiles: false,
     markDirectories: true,
     dot: false,
@@ -115,20 +125,40 @@ async function walk(root: string, patterns: string[], exclude?: string): Promise
     // One pattern a walk, and discoverInputs keeps one entry per real file anyway.
     // Stryker disable next-line BooleanLiteral: equivalent, see above
     unique: true,
-    // The output folder may sit inside an input folder: its files are not inputs.
     // Stryker disable next-line ArrayDeclaration: only spares work, see skip above
     ignore: skip ? [`${fg.escapePath(skip.split(sep).join('/'))}/**`] : [],
   });
-  const found: FoundInput[] = [];
+  const rels: string[] = [];
   for (const entry of entries) {
     const isDir = entry.endsWith('/');
     const rel = isDir ? entry.slice(0, -1) : entry;
     // A folder a glob matched is not an input unless it is named like an image.
-    if (isDir && !imageName.test(rel)) continue;
-    found.push({ path: resolve(root, rel), relPath: rel });
+    if (!isDir || imageName.test(rel)) rels.push(rel);
   }
+  return rels;
+}
+
+/**
+ * A folder's images (folders named like one included: they are reported, not silently dropped),
+ * or a glob's matches, under `root`. The output folder may sit inside an input folder: its files
+ * are not inputs, nor what a link leads into it from elsewhere in the walk.
+ */
+async function walk(
+  root: string,
+  glob: string | undefined,
+  exclude?: string,
+): Promise<FoundInput[]> {
+  // Skipping the output folder only spares walking it: the filter at the end drops its files.
+  const skip = exclude && isInside(root, exclude) ? relative(root, exclude) : undefined;
+  let rels: string[];
+  if (glob === undefined) {
+    const imageName = imageNamePattern();
+    rels = await walkFolder(root, (name) => imageName.test(name), skip);
+  } else {
+    rels = await globEntries(root, glob, skip);
+  }
+  const found = rels.map((rel) => ({ path: resolve(root, rel), relPath: rel }));
   if (!exclude) return found;
-  // Also what a link leads into it from elsewhere in the walk.
   const realExclude = await realpath(exclude).catch(() => exclude);
   const kept: FoundInput[] = [];
   for (const f of found) {
@@ -157,8 +187,6 @@ export async function discoverInputs(
   cwd = process.cwd(),
   exclude?: string,
 ): Promise<{ inputs: FoundInput[]; problems: InputProblem[] }> {
-  const exts = imageExtensions();
-  const walkPattern = `**/*.{${exts.join(',')}}`;
   const found: FoundInput[] = [];
   const problems: InputProblem[] = [];
 
@@ -170,13 +198,13 @@ export async function discoverInputs(
       return undefined;
     });
     if (st?.isDirectory()) {
-      found.push(...(await walk(abs, [walkPattern], exclude)));
+      found.push(...(await walk(abs, undefined, exclude)));
     } else if (st?.isFile()) {
       found.push({ path: abs, relPath: basename(abs) });
     } else if (isGlob(arg)) {
       const base = resolve(cwd, globBase(arg));
       const pattern = relative(base, resolve(cwd, arg)).replace(/\\/g, '/');
-      const matches = await walk(base, [pattern], exclude);
+      const matches = await walk(base, pattern, exclude);
       if (matches.length === 0)
         problems.push({ input: arg, reason: 'no file matches this pattern' });
       found.push(...matches);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, parse, sep } from 'node:path';
 import { writeError } from '../errors.js';
 
@@ -82,15 +82,19 @@ export async function writeAtomic(
 
 /** Removes temporary files that a killed run left behind under `dir`; returns how many. */
 export async function sweepTempFiles(dir: string): Promise<number> {
-  const { default: fg } = await import('fast-glob');
-  const stale = await fg(`**/*${TEMP_MARKER}*`, {
-    cwd: dir,
-    dot: true,
-    absolute: true,
-    suppressErrors: true,
-    // Never reach through a link inside the output folder into someone else's files.
-    followSymbolicLinks: false,
-  });
+  const stale: string[] = [];
+  // Hidden folders too; links are never followed, so no one else's files are reached through one.
+  const visit = async (folder: string): Promise<void> => {
+    const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+    const below: Promise<void>[] = [];
+    for (const entry of entries) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) below.push(visit(path));
+      else if (entry.isFile() && entry.name.includes(TEMP_MARKER)) stale.push(path);
+    }
+    await Promise.all(below);
+  };
+  await visit(dir);
   await Promise.all(stale.map((f) => rm(f, { force: true })));
   return stale.length;
 }

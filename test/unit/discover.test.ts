@@ -73,6 +73,19 @@ describe('discoverInputs', () => {
     expect(r.inputs[0]).toEqual({ path: join(photos, 'a.jpg'), relPath: 'a.jpg' });
   });
 
+  it('reports a folder named like an image and walks into it; a link back up only by its name', async () => {
+    touch('named/album.jpg/inside.png', 'named/.hidden/x.png');
+    symlinkSync(join(root, 'named'), join(root, 'named', 'album.jpg', 'back.png'));
+    symlinkSync(join(root, 'named', '.hidden'), join(root, 'named', 'shown'));
+    const r = await discoverInputs(['named'], root);
+    expect(rels(r)).toEqual([
+      'album.jpg',
+      'album.jpg/back.png',
+      'album.jpg/inside.png',
+      'shown/x.png',
+    ]);
+  });
+
   it('leaves the output folder out of the walk when it lies inside an input folder', async () => {
     const r = await discoverInputs([photos], '/', join(photos, 'out'));
     expect(rels(r)).not.toContain('out/old.jpg');
