@@ -117,7 +117,8 @@ async function submit(file) {
     let view;
     do {
       view = await call(job.links.self + '?wait=20', { headers: auth() });
-      say('job ' + view.id + ': ' + view.state, view.state);
+      // "done" is said only once the outputs are on the page.
+      say('job ' + view.id + ': ' + view.state, view.state === 'done' ? 'loading' : view.state);
     } while (view.state !== 'done' && view.state !== 'failed');
     if (view.state === 'failed') {
       say('job ' + view.id + ' failed: ' + view.error + ' (' + view.code + ')', 'failed');
