@@ -205,6 +205,7 @@ export async function main(flags) {
       const best = Math.min(...xs.map((m) => m.wallS));
       const med = median(xs.map((m) => m.wallS));
       return {
+        wallS: xs.map((m) => +m.wallS.toFixed(2)),
         bestWallS: best,
         medianWallS: med,
         imagesPerSBest: files.length / best,
@@ -225,6 +226,8 @@ export async function main(flags) {
       s3: remote,
       overheadBest: remote.bestWallS / local.bestWallS - 1,
       overheadMedian: remote.medianWallS / local.medianWallS - 1,
+      // Each S3 run against the local run just before it: slow minutes of the machine cancel out.
+      overheadPaired: median(samples.s3.map((m, i) => m.wallS / samples.local[i].wallS)) - 1,
     };
 
     // Re-run over an unchanged bucket of `count` small images.
@@ -288,8 +291,12 @@ function report(r) {
   const met = (o) => (o <= TARGET_OVERHEAD ? 'yes' : 'no');
   lines.push(
     '',
-    `S3 overhead: ${fmt(c.overheadBest * 100, 1)}% (best wall), ${fmt(c.overheadMedian * 100, 1)}% (median wall); ` +
-      `target ≤ ${TARGET_OVERHEAD * 100}%: ${met(c.overheadBest)} (best), ${met(c.overheadMedian)} (median).`,
+    `Wall s of each run, in order: local ${c.local.wallS.join(', ')}; s3 ${c.s3.wallS.join(', ')}.`,
+    `S3 overhead: ${fmt(c.overheadBest * 100, 1)}% (best wall), ${fmt(c.overheadMedian * 100, 1)}% (median wall), ` +
+      `${fmt(c.overheadPaired * 100, 1)}% (median of each S3 run over the local run before it); ` +
+      `target ≤ ${TARGET_OVERHEAD * 100}%: ${met(c.overheadBest)} (best), ${met(c.overheadMedian)} (median), ${met(c.overheadPaired)} (paired). ` +
+      `CPU: imgproc ${fmt((c.s3.cpuSPerImage / c.local.cpuSPerImage - 1) * 100, 1)}% more, ` +
+      `${fmt(((c.s3.cpuSPerImage + c.s3.serverCpuSPerImage) / c.local.cpuSPerImage - 1) * 100, 1)}% with the server's.`,
     `Requests per image (last S3 run): ${JSON.stringify(c.s3.requestsPerImage)}.`,
   );
   if (r.rerun) {

@@ -6,6 +6,7 @@ import { selectBackend } from '../backends/select.js';
 import type { BatchConfig } from '../config/batch.js';
 import { ImageInputError, ResourceError, errorMessage, shortenMiddle } from '../errors.js';
 import { relativeInside } from '../paths.js';
+import { ComputeSlots } from '../pipeline/compute-slots.js';
 import { MemoryBudget } from '../pipeline/memory-budget.js';
 import { sweepTempFiles } from '../storage/atomic-write.js';
 import { Storages, isObjectUrl } from '../storage/index.js';
@@ -153,7 +154,11 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
     }
     const sidecarName = (path: string) =>
       local ? relativeInside(outDir, path) : path.slice(outDir.length).replace(/^\/+/, '');
-    const limit = pLimit(processing.concurrency);
+    // With objects, twice as many images are in flight as compute at once: the transfers of
+    // some overlap the decoding and encoding of others.
+    const remote = !local || plan.tasks.some((t) => isObjectUrl(t.input));
+    const compute = remote ? new ComputeSlots(processing.concurrency) : undefined;
+    const limit = pLimit(processing.concurrency * (remote ? 2 : 1));
     const checks = pLimit(OBJECT_CHECKS);
     const memory = new MemoryBudget(processing.maxMemory);
     let stop: string | undefined;
@@ -184,7 +189,7 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
         return;
       }
       try {
-        const result = await processImage(task, { backend, storage, memory });
+        const result = await processImage(task, { backend, storage, memory, compute });
         outcome.record({
           input: task.input,
           status: result.status,

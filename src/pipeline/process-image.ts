@@ -8,6 +8,7 @@ import { decode, decodeSize, readHeader } from './decode.js';
 import { blurDataUrl, encodeWebp } from './encode.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { Admission } from './admission.js';
+import type { ComputeSlots } from './compute-slots.js';
 import { decodeTarget, planOutputSizes } from './output-sizes.js';
 import { paletteSample } from './sample.js';
 import { probeSource, sha256Hex } from './source.js';
@@ -30,6 +31,8 @@ export interface PipelineContext {
   storage?: Storage;
   /** Shared by every image in flight: each waits here until its estimated peak fits. */
   memory: MemoryBudget;
+  /** Where more images are in flight than may compute at once: the slots they compute in. */
+  compute?: ComputeSlots;
 }
 
 const localOnly = new Storages();
@@ -61,9 +64,11 @@ function srcset(records: readonly OutputRecord[]): string {
  */
 export async function processImage(task: ImageTask, ctx: PipelineContext): Promise<ProcessResult> {
   const admission = new Admission(ctx.memory, task, ctx.backend);
+  const slot = { release: () => {} };
   try {
-    return await processAdmitted(task, ctx, admission);
+    return await processAdmitted(task, ctx, admission, slot);
   } finally {
+    slot.release();
     admission.give();
   }
 }
@@ -72,6 +77,7 @@ async function processAdmitted(
   task: ImageTask,
   ctx: PipelineContext,
   admission: Admission,
+  slot: { release: () => void },
 ): Promise<ProcessResult> {
   const t0 = performance.now();
   const storage = ctx.storage ?? localOnly;
@@ -110,6 +116,9 @@ async function processAdmitted(
 
   const info = await readHeader(buf, task.maxPixels);
   await admission.take(info, buf.length);
+  // From here to the encoded outputs the work is the CPU's, and the transfers stay outside a slot.
+  // Taken once admitted: an image never waits for memory while it holds a slot.
+  if (ctx.compute) slot.release = await ctx.compute.take();
   const sizes = planOutputSizes(info, task);
   const target = decodeTarget(info, task);
   const names: OutputName[] = [
@@ -170,6 +179,7 @@ async function processAdmitted(
     sample ? blurDataUrl(sample) : undefined,
   ]);
   const tEncode = performance.now();
+  slot.release();
 
   await owned;
   const outputs: Sidecar['outputs'] = {};

@@ -7,8 +7,12 @@ const HEAD_BYTES = 64 * 1024;
 /** As for files: Node's Buffer cannot hold more, and no image within --max-pixels needs it. */
 const MAX_OBJECT_BYTES = 2 ** 31;
 
-/** Long enough for an image admitted at once; a budget wait longer than this lets go of the GET. */
-const HOLD_MS = 1000;
+/**
+ * How long a GET waits, its first bytes read, for the image to be admitted: long enough for a
+ * header read behind busy decoders, well under the SDK's 60 s socket timeout. A budget wait longer
+ * than this lets go of the GET.
+ */
+const HOLD_MS = 10_000;
 
 /** True when `p` fulfils within `ms`, false when it is still pending then; rejects with it. */
 async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
