@@ -14,6 +14,7 @@
 //   npm run bench -- --lq-cap [--corpus DIR] [--limit N]            lq bytes per width cap
 //   npm run bench -- --palette [--corpus DIR | --fixtures]          palette distances and shares
 //   npm run bench -- --serve [--count 200] [--connections 16]       HTTP uploads vs enqueue, RSS
+//   npm run bench -- --serve --s3-uploads                           serve RSS, uploads into s3://
 //   npm run bench -- --s3 [--runs 3] [--count 1000]                 s3:// in and out vs local files
 //
 // Results: a markdown table on stdout, and JSON + markdown under bench/results/.

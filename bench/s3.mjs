@@ -46,7 +46,7 @@ function cpuOf(pid) {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
-async function startServer(dir) {
+export async function startServer(dir) {
   const port = await freePort();
   const child = spawn(process.execPath, ['--openssl-legacy-provider', SERVER, String(port), dir], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -78,7 +78,7 @@ async function startServer(dir) {
 }
 
 /** The environment imgproc reaches the server with, and nothing from this machine's AWS setup. */
-function imgprocEnv(endpoint, dir) {
+export function imgprocEnv(endpoint, dir) {
   const env = { ...process.env };
   for (const k of Object.keys(env))
     if (k.startsWith('IMGPROC_') || k.startsWith('AWS_')) delete env[k];
@@ -96,7 +96,7 @@ function imgprocEnv(endpoint, dir) {
 }
 
 /** An S3 client for the set-up (bucket, uploads); imgproc itself is what is measured. */
-async function client(endpoint) {
+export async function client(endpoint) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const sdk = await import('@aws-sdk/client-s3');
   const s3 = new sdk.S3Client({

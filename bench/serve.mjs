@@ -2,7 +2,7 @@
 // The HTTP front against `imgproc enqueue`, on a private redis-server, with one daemon.
 //
 //   npm run bench -- --serve [--count 200] [--size 64] [--connections 16] [--rss-uploads 100]
-//                            [--rss-mib 10]
+//                            [--rss-mib 10] [--s3-uploads]
 //
 // 1. Uploads: --count distinct --size px PNGs POSTed by autocannon over --connections loopback
 //    connections: uploads/s and latency percentiles of the POSTs, then the time until the one
@@ -11,6 +11,7 @@
 //    and the time until the daemon has done every job.
 // 3. Memory: peak RSS of `serve` while --rss-uploads clients upload --rss-mib MiB each at once,
 //    against 1 MiB each: a server that streams stays flat, one that buffers grows by the total.
+//    With --s3-uploads, only this, for uploads into object storage (bench/serve-s3.mjs).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -25,11 +26,11 @@ import { startRedis } from './queue.mjs';
 const BIN = path.join(REPO_ROOT, 'bin/imgproc.cjs');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function cli(args, cwd) {
+function cli(args, cwd, env = process.env) {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, UV_THREADPOOL_SIZE: '4' },
+    env: { ...env, UV_THREADPOOL_SIZE: '4' },
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -37,10 +38,11 @@ function cli(args, cwd) {
   return { child, exited, stderr: () => stderr };
 }
 
-async function startServe(redisUrl, prefix, data, cwd) {
+async function startServe(redisUrl, prefix, data, cwd, extra = [], env = undefined) {
   const p = cli(
-    ['serve', '--redis', redisUrl, '--prefix', prefix, '--data-dir', data, '--port', '0'],
+    ['serve', '--redis', redisUrl, '--prefix', prefix, '--data-dir', data, '--port', '0', ...extra],
     cwd,
+    env,
   );
   for (let i = 0; i < 200; i++) {
     const m = /listening on (http:\/\/\S+)/.exec(p.stderr());
@@ -183,13 +185,14 @@ function streamUpload(url, bytes, seed) {
   });
 }
 
-async function memory(redisUrl, uploadsAtOnce, mib, work) {
+/** Peak RSS of `serve` (with `extra` flags) under uploads of 1 MiB and `mib` MiB at once. */
+export async function memory(redisUrl, uploadsAtOnce, mib, work, extra = [], env = undefined) {
   const rows = [];
   for (const size of [1, mib]) {
     const prefix = `rss${size}:`;
     const data = path.join(work, `rss${size}`);
     mkdirSync(data, { recursive: true });
-    const serve = await startServe(redisUrl, prefix, data, work);
+    const serve = await startServe(redisUrl, prefix, data, work, extra, env);
     await sleep(500);
     const idle = treeRssKiB(serve.child.pid);
     let peak = idle;
@@ -219,6 +222,7 @@ async function memory(redisUrl, uploadsAtOnce, mib, work) {
 }
 
 export async function main(flags) {
+  if (flags['s3-uploads']) return (await import('./serve-s3.mjs')).main(flags);
   const count = Number(flags.count ?? 200);
   const size = Number(flags.size ?? 64);
   const connections = Number(flags.connections ?? 16);

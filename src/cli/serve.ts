@@ -32,7 +32,10 @@ export function registerServeCommand(program: Command): void {
         '--data-dir <dir>',
         "the daemons' data folder: uploads are stored in it, job inputs resolve in it (default: cwd)",
       )
-      .option('--upload-dir <dir>', 'folder inside --data-dir for uploads (default: uploads)')
+      .option(
+        '--upload-dir <dir>',
+        'folder inside --data-dir for uploads, or an s3://bucket/prefix under --allow (default: uploads)',
+      )
       .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
       .option('--port <port>', 'port to listen on, 0 for any free one (default: 8080)')
       .option(
@@ -76,7 +79,8 @@ Examples:
     http://127.0.0.1:8080/v1/jobs
   curl 'http://127.0.0.1:8080/v1/jobs/<id>?wait=30'
 
-Run daemons with the same --redis and --data-dir to do the work.
+Run daemons with the same --redis and --data-dir to do the work; on other
+machines, with --upload-dir s3://bucket/prefix and the same --allow.
 Every option can also be set as IMGPROC_<NAME>, e.g. IMGPROC_TOKEN
 (comma-separated), IMGPROC_MAX_UPLOAD=20MiB.`,
     )

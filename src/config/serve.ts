@@ -1,7 +1,12 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { parseByteSize } from '../pipeline/memory-budget.js';
-import type { ObjectStoreSettings } from '../storage/index.js';
+import {
+  isObjectUrl,
+  objectAllowed,
+  outputRoot,
+  type ObjectStoreSettings,
+} from '../storage/index.js';
 import { resolveAllow, resolveStatusTtlMs } from './daemon.js';
 import { resolveObjectStoreSettings } from './object-store.js';
 import { pick, type RawOptions } from './options.js';
@@ -14,7 +19,10 @@ export interface ServeConfig {
   prefix?: string;
   /** The daemons' data folder: uploads are stored inside it, job inputs resolve in it. */
   dataDir: string;
-  /** Where uploads are stored, relative to dataDir. */
+  /**
+   * Where uploads are stored: a folder relative to dataDir, or `s3://bucket/prefix` (canonical,
+   * inside `allow`) for daemons on other machines.
+   */
   uploadDir: string;
   host: string;
   port: number;
@@ -87,6 +95,7 @@ export function resolveServeConfig(raw: RawOptions): ServeConfig {
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '');
+  const allow = resolveAllow(raw);
   const cacheControl = str('outputCacheControl') ?? 'public, max-age=3600';
   if (/[\r\n]/.test(cacheControl)) throw new UsageError('output-cache-control must be one line');
   return {
@@ -94,7 +103,7 @@ export function resolveServeConfig(raw: RawOptions): ServeConfig {
     queue: str('queue'),
     prefix: str('prefix'),
     dataDir: resolve(str('dataDir') ?? '.'),
-    uploadDir: str('uploadDir') ?? 'uploads',
+    uploadDir: resolveUploadDir(str('uploadDir') ?? 'uploads', allow),
     host: str('host') ?? '127.0.0.1',
     port: parseInteger('port', str('port') ?? '8080', 0, 65535),
     tokens: checkTokens(tokens, 'token'),
@@ -104,8 +113,23 @@ export function resolveServeConfig(raw: RawOptions): ServeConfig {
     requestTimeoutMs: secs('requestTimeout', 'request-timeout', 30_000, 1, 3600),
     maxWaitMs: secs('maxWait', 'max-wait', 60_000, 0, 3600),
     statusTtlMs: resolveStatusTtlMs(raw),
-    allow: resolveAllow(raw),
+    allow,
     objectStore: resolveObjectStoreSettings(raw),
     outputCacheControl: cacheControl,
   };
+}
+
+/**
+ * An object prefix for uploads must be one the daemons read: serve takes the same --allow list as
+ * the daemons, and refuses a prefix outside it.
+ */
+function resolveUploadDir(given: string, allow: string[]): string {
+  if (!isObjectUrl(given)) return given;
+  const root = outputRoot(given);
+  if (!objectAllowed(`${root}/x`, allow)) {
+    throw new UsageError(
+      `--upload-dir ${given} is outside --allow (${allow.join(', ') || 'none given'}): the daemons read uploads only under the prefixes they allow; give serve and the daemons the same --allow`,
+    );
+  }
+  return root;
 }

@@ -6,11 +6,12 @@ import { FatalError, UsageError } from '../errors.js';
 import { relativeInside, realInside } from '../paths.js';
 import { serviceConnection } from '../queue/connection.js';
 import { queueKeys } from '../queue/keys.js';
-import { Storages } from '../storage/index.js';
+import { Storages, isObjectUrl } from '../storage/index.js';
 import { buildApp, type ServeLog } from './app.js';
 import { TokenCheck } from './auth.js';
 import type { ServeContext } from './context.js';
 import { ServeMetrics } from './metrics.js';
+import { ObjectUploads } from './object-uploads.js';
 import { LocalUploads } from './upload-store.js';
 
 /** A running server: where it listens, and how to stop it (once, however often called). */
@@ -37,11 +38,16 @@ export async function startServer(config: ServeConfig, log: ServeLog): Promise<R
   const dataDir = await realpath(config.dataDir).catch(() => {
     throw new FatalError(`--data-dir ${config.dataDir} does not exist`);
   });
-  const uploads = new LocalUploads(dataDir, await uploadFolder(dataDir, config.uploadDir));
+  const storage = new Storages(config.objectStore);
+  const uploads = isObjectUrl(config.uploadDir)
+    ? new ObjectUploads(storage.objects, config.uploadDir)
+    : new LocalUploads(dataDir, await uploadFolder(dataDir, config.uploadDir));
   const swept = await uploads.prepare();
   if (swept) log(`removed ${swept} partial upload(s) left by an earlier server`);
-  const redis = await serviceConnection(config.redisUrl);
-  const storage = new Storages(config.objectStore);
+  const redis = await serviceConnection(config.redisUrl).catch((err: unknown) => {
+    storage.close();
+    throw err;
+  });
   const ctx: ServeContext = {
     config,
     dataDir,

@@ -9,7 +9,7 @@ import { jobPath, type ServeContext } from './context.js';
 import { HttpError, fromQueue } from './errors.js';
 import { requestedJob, uploadFields, type RequestedJob } from './job-request.js';
 import { tooLarge } from './upload-meter.js';
-import type { ReceivedUpload, StoredUpload } from './upload-store.js';
+import type { ReceivedUpload } from './upload-store.js';
 
 /** The answer to an accepted job: 202, its id, its state and where to follow it. */
 export interface Accepted {
@@ -44,7 +44,7 @@ async function queue(ctx: ServeContext, job: RequestedJob): Promise<void> {
   if (conflicts[0]) throw idConflict(job, conflicts[0].boundTo);
 }
 
-function accepted(job: RequestedJob, upload?: StoredUpload): Accepted {
+function accepted(job: RequestedJob, upload?: ReceivedUpload): Accepted {
   const self = jobPath(job.id);
   return {
     id: job.id,
@@ -69,20 +69,22 @@ async function queueUpload(
   const job = requestedJob(uploadFields(fields), received.input);
   const boundTo = await fromQueue(idBoundTo(ctx.redis, ctx.keys, job.id, job.input));
   if (boundTo !== undefined) throw idConflict(job, boundTo);
-  const upload = await ctx.uploads.keep(received);
+  await ctx.uploads.keep(received);
   await queue(ctx, job);
-  ctx.metrics.uploadBytes.inc(upload.bytes);
-  return accepted(job, upload);
+  ctx.metrics.uploadBytes.inc(received.bytes);
+  return accepted(job, received);
 }
 
 /** `Content-Type: image/*` (or application/octet-stream): the body is the image. */
 export async function submitRaw(ctx: ServeContext, req: FastifyRequest): Promise<Accepted> {
   const fields = uploadFields(req.query as Record<string, unknown>);
   const max = ctx.config.maxUploadBytes;
-  if ((declaredLength(req) ?? 0) > max) throw tooLarge(max);
+  const declaredBytes = declaredLength(req);
+  if ((declaredBytes ?? 0) > max) throw tooLarge(max);
   const received = await ctx.uploads.receive(req.body as Readable, {
     maxBytes: max,
     timeoutMs: ctx.config.uploadTimeoutMs,
+    declaredBytes,
   });
   try {
     return await queueUpload(ctx, fields, received);

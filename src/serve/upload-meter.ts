@@ -7,6 +7,8 @@ import { SNIFF_BYTES, sniff, type Sniffed } from './sniff.js';
 export interface UploadLimits {
   maxBytes: number;
   timeoutMs: number;
+  /** The body's length when declared (a raw upload's Content-Length): known before it arrives. */
+  declaredBytes?: number;
 }
 
 /** What an upload turned out to be, once it has passed through whole. */
@@ -65,6 +67,8 @@ export async function receiveMetered(
   write: (data: Readable) => Promise<unknown>,
 ): Promise<Metered> {
   const meter = new Meter(limits.maxBytes);
+  // Its failure is the writer's to report (through `write`): never an unhandled 'error'.
+  meter.on('error', () => undefined);
   const timer = setTimeout(() => {
     meter.destroy(
       new HttpError(

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, rm } from 'node:fs/promises';
+import { link, mkdir, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,24 +21,19 @@ export interface ReceivedUpload {
   temp: string;
 }
 
-/** An upload under its content's name. */
-export interface StoredUpload extends Omit<ReceivedUpload, 'temp'> {
-  /** False when the same bytes were stored already (by an earlier or a concurrent upload). */
-  created: boolean;
-}
-
 /**
  * Where uploads go: `<2 hex>/<sha256>.<ext>` under the upload folder or prefix, named by their
  * content. Receiving streams the body to a temporary name; keeping gives it its content's name
- * (never replacing one that exists: the same bytes); releasing removes the temporary one only.
- * A content-named upload is never removed by the server: any request with the same bytes, now or
- * later, may be using it.
+ * (the same bytes when that name exists: it is then only marked as used now, so that its age is
+ * the time since it was last uploaded); releasing removes the temporary name only. A content-named
+ * upload is never removed by the server: any request with the same bytes, now or later, may be
+ * using it.
  */
 export interface UploadStore {
   /** Prepares the location; returns how many partial uploads of a killed server it removed. */
   prepare(): Promise<number>;
   receive(body: Readable, limits: UploadLimits): Promise<ReceivedUpload>;
-  keep(upload: ReceivedUpload): Promise<StoredUpload>;
+  keep(upload: ReceivedUpload): Promise<void>;
   release(upload: ReceivedUpload): Promise<void>;
 }
 
@@ -89,14 +84,20 @@ export class LocalUploads implements UploadStore {
     }
   }
 
-  async keep(upload: ReceivedUpload): Promise<StoredUpload> {
-    const { temp, ...stored } = upload;
-    const created = await this.place(
-      temp,
-      upload.sha256.slice(0, 2),
-      join(this.dataDir, upload.input),
-    );
-    return { ...stored, created };
+  async keep(upload: ReceivedUpload): Promise<void> {
+    const path = join(this.dataDir, upload.input);
+    const shard = upload.sha256.slice(0, 2);
+    for (let tries = 0; ; tries++) {
+      if (await this.place(upload.temp, shard, path)) return;
+      // The same bytes are there already: mark them used now, unless removed meanwhile.
+      const now = new Date();
+      try {
+        await utimes(path, now, now);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || tries > 0) throw err;
+      }
+    }
   }
 
   async release(upload: ReceivedUpload): Promise<void> {

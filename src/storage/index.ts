@@ -13,6 +13,7 @@ export {
   parseObjectUrl,
 } from './location.js';
 export { ObjectStore, type ObjectStoreSettings } from './s3.js';
+export { copyObject, streamToObject } from './s3-upload.js';
 export { StorageError } from './s3-errors.js';
 export type { HeadCheck, ListedObject, SourceInfo, Storage } from './storage.js';
 

@@ -129,7 +129,8 @@ export class ObjectStore {
     });
   }
 
-  private async run<T>(url: string, request: (at: ObjectAddress) => Promise<T>): Promise<T> {
+  /** A request about `url`; an SDK failure becomes one clear error (s3-errors.ts). */
+  async run<T>(url: string, request: (at: ObjectAddress) => Promise<T>): Promise<T> {
     const at = parseObjectUrl(url);
     try {
       return await request(at);

@@ -1,6 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { FAST, cli, killAll, type CliProcess } from '../queue/daemon-helpers.js';
 import { startRedis, waitFor, type TestRedis } from '../queue/redis-server.js';
 
@@ -66,3 +68,34 @@ export async function serveRig(prefix = 'sv:'): Promise<ServeRig> {
 
 /** A bearer token long enough for the server's rule. */
 export const TOKEN = 'test-token-0123456789abcdef';
+
+/** A small PNG, different for every seed below 256. */
+export const tinyPng = (seed: number) =>
+  sharp({
+    create: { width: 20, height: 12, channels: 3, background: { r: seed % 256, g: 9, b: 200 } },
+  })
+    .png()
+    .toBuffer();
+
+/** Starts an upload that declares `declared` bytes but sends only `sent`; `abort` cuts it. */
+export function partialUpload(url: string, declared: number, sent: number) {
+  let req!: ReturnType<typeof request>;
+  const answer = new Promise<{ status: number; body: Record<string, unknown> }>(
+    (resolve, reject) => {
+      req = request(
+        `${url}/v1/jobs`,
+        { method: 'POST', headers: { 'content-type': 'image/png', 'content-length': declared } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, body: JSON.parse(text) as Record<string, unknown> }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.write(Buffer.alloc(sent, 1));
+    },
+  );
+  return { answer, abort: () => req.destroy() };
+}

@@ -1,33 +1,11 @@
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveRedisServer, waitFor } from '../queue/redis-server.js';
-import { serveRig, type ServeRig } from './helpers.js';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+import { partialUpload, serveRig, type ServeRig } from './helpers.js';
 
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
   'base64',
 );
-
-/** Starts an upload that declares `declared` bytes but sends only `sent`; `abort` cuts it. */
-function partialUpload(url: string, declared: number, sent: number) {
-  let req!: ReturnType<typeof request>;
-  const answer = new Promise<{ status: number; body: Json }>((resolve, reject) => {
-    req = request(
-      `${url}/v1/jobs`,
-      { method: 'POST', headers: { 'content-type': 'image/png', 'content-length': declared } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as Json }));
-      },
-    );
-    req.on('error', reject);
-    req.write(Buffer.alloc(sent, 1));
-  });
-  return { answer, abort: () => req.destroy() };
-}
 
 // Time limits, cut-off uploads and a Redis outage: each one a JSON error, and nothing left behind.
 describe.skipIf(!haveRedisServer())('imgproc serve: limits and outages', () => {

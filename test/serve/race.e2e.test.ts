@@ -1,18 +1,9 @@
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveRedisServer } from '../queue/redis-server.js';
-import { serveRig, type ServeRig } from './helpers.js';
+import { serveRig, tinyPng, type ServeRig } from './helpers.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** A small PNG, different for every seed. */
-export const tinyPng = (seed: number) =>
-  sharp({
-    create: { width: 20, height: 12, channels: 3, background: { r: seed % 256, g: 9, b: 200 } },
-  })
-    .png()
-    .toBuffer();
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

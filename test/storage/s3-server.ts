@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -46,6 +46,8 @@ export interface TestS3 {
   /** An object's user metadata (`x-amz-meta-*`), names lower-cased. */
   metadata(bucket: string, key: string): Promise<Record<string, string>>;
   keys(bucket: string, prefix?: string): Promise<string[]>;
+  /** Multipart uploads begun and neither completed nor aborted: their parts are still stored. */
+  openMultipartUploads(bucket: string): string[];
   /** Stores many small objects at once, straight into the server's own store. */
   seed(bucket: string, keys: string[], body: string): Promise<void>;
   /** Stops answering (connections refused) until start(); the stored objects stay. */
@@ -120,6 +122,11 @@ export async function startS3(): Promise<TestS3> {
         token = page.NextContinuationToken;
       } while (token);
       return keys.sort();
+    },
+    openMultipartUploads(bucket) {
+      // s3rver keeps each upload's parts in a folder of its own until it is completed.
+      const uploads = join(dir, bucket, '._S3rver_uploads');
+      return existsSync(uploads) ? readdirSync(uploads) : [];
     },
     async seed(bucket, keys, body) {
       const done = new Promise<void>((r) => (seeded = r));

@@ -2,7 +2,9 @@
 // --openssl-legacy-provider, since s3rver ciphers its continuation tokens with DES. Every request
 // is written to stdout as one JSON line, so the tests can count what reached the server, and what
 // it was not let to send whole.
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import S3rver from 's3rver';
 
@@ -29,6 +31,24 @@ server.store.putObject = async (object) => {
   } finally {
     storing.delete(stored);
   }
+};
+// s3rver has no AbortMultipartUpload (it answers 405): S3 drops the upload and its parts.
+const handle = server.callback.bind(server);
+server.callback = () => {
+  const koa = handle();
+  return (req, res) => {
+    const url = new URL(req.url, 'http://s3');
+    const uploadId = url.searchParams.get('uploadId');
+    if (req.method !== 'DELETE' || uploadId === null) return koa(req, res);
+    const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '');
+    const uploads = server.store.getResourcePath(bucket, undefined, 'uploads');
+    const parts = join(uploads, uploadId);
+    if (dirname(parts) !== uploads) return void res.writeHead(400).end();
+    rm(parts, { recursive: true }).then(
+      () => res.writeHead(204).end(),
+      () => res.writeHead(404).end(),
+    );
+  };
 };
 await server.run();
 server.httpServer.on('request', (req, res) => {

@@ -101,6 +101,26 @@ describe('serve settings', () => {
     );
   });
 
+  it('an s3:// upload prefix: canonical, and inside --allow (where the daemons read)', () => {
+    const up = (uploadDir: string, allow: string) =>
+      resolve({ redis: 'redis://h', uploadDir, allow }).uploadDir;
+    expect(up('s3://media/up/', 's3://media')).toBe('s3://media/up');
+    expect(up('s3://media/', 's3://media/up,s3://media')).toBe('s3://media');
+    expect(up('s3://media/up/in', 's3://media/up')).toBe('s3://media/up/in');
+    expect(() => up('s3://media/up', 's3://media/web')).toThrow(
+      /--upload-dir s3:\/\/media\/up is outside --allow \(s3:\/\/media\/web\): the daemons read uploads only under the prefixes they allow/,
+    );
+    expect(() => up('s3://media/upload', 's3://media/up')).toThrow(/outside --allow/);
+    expect(() => up('s3://media/../x', 's3://media')).toThrow(/outside --allow/);
+    expect(() => resolve({ redis: 'redis://h', uploadDir: 's3://m' })).toThrow(
+      /does not name a bucket/,
+    );
+    expect(() => resolve({ redis: 'redis://h', uploadDir: 's3://media/up' })).toThrow(
+      /outside --allow \(none given\)/,
+    );
+    expect(up('uploads/in', '')).toBe('uploads/in');
+  });
+
   it('tokens: RFC 6750 characters, at least 16 of them', () => {
     expect(checkTokens(['abcDEF0123456789-._~+/=='], 't')).toHaveLength(1);
     expect(() => checkTokens(['short'], 't')).toThrow(/at least 16/);
