@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveRedisServer } from '../queue/redis-server.js';
 import { serveRig, tinyPng, type ServeRig } from './helpers.js';
@@ -60,5 +62,22 @@ describe.skipIf(!haveRedisServer())('imgproc serve: identical uploads at once', 
     expect(rig.uploads()).toContain(`${sha256(png)}.png`);
     expect((await post(png, '?id=first')).status).toBe(202);
     expect((await view('first')).state).toBe('done');
+  });
+
+  it('the same bytes again mark the stored upload used now; one deleted meanwhile comes back', async () => {
+    const png = await tinyPng(60);
+    const first = await post(png, '?id=again-1');
+    expect(first.status).toBe(202);
+    const path = join(rig.data, ((await first.json()) as Json).input as string);
+    const old = new Date('2001-01-01T00:00:00Z');
+    utimesSync(path, old, old);
+    expect((await post(png, '?id=again-2')).status).toBe(202);
+    expect(statSync(path).mtime.getFullYear()).toBeGreaterThan(2001);
+    expect((await view('again-2')).state).toBe('done');
+
+    rmSync(path);
+    expect((await post(png, '?id=again-3')).status).toBe(202);
+    expect(readFileSync(path).equals(png)).toBe(true);
+    expect((await view('again-3')).state).toBe('done');
   });
 });
