@@ -134,6 +134,23 @@ describe('medianCut', () => {
     expect(medianCut(data, 3, 8).map(hex)).toEqual(['1', '10', '100', '1000', '10000']);
   });
 
+  it('splits the box with the widest range times population, so stray pixels take no slot', () => {
+    // 1000 pixels in two shades of red and 4 stray pixels of two very different greens: the third
+    // colour goes to the shades, not to the strays.
+    const data = pixels(
+      3,
+      [[100, 50, 50], 500],
+      [[130, 50, 50], 500],
+      [[0, 250, 0], 2],
+      [[0, 250, 200], 2],
+    );
+    expect(medianCut(data, 3, 3)).toEqual([
+      { r: 100, g: 50, b: 50, count: 500 },
+      { r: 130, g: 50, b: 50, count: 500 },
+      { r: 0, g: 250, b: 100, count: 4 },
+    ]);
+  });
+
   it('ignores pixels with alpha below 128', () => {
     const data = pixels(
       4,
@@ -180,5 +197,8 @@ describe('medianCut', () => {
     );
     expect(() => medianCut(new Uint8Array(3), 3, 1.5)).toThrow(/maxColours/);
     expect(() => medianCut(new Uint8Array(5), 4, 4)).toThrow(/whole number of 4-channel pixels/);
+    expect(() => medianCut(new Uint8Array(4), 2 as 3, 4)).toThrow(
+      'Expected 3 or 4 for channels but received 2',
+    );
   });
 });

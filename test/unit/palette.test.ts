@@ -141,6 +141,14 @@ describe('mergeNearColours', () => {
     expect(merged.map(toHex)).toEqual(['#FFFFFF', '#000000']);
     expect(merged[0]!.count).toBe(110);
   });
+
+  it('orders equal counts as medianCut does, lower hex first', () => {
+    const merged = mergeNearColours(
+      [entry('#FF0000', 50), entry('#00FF00', 50), entry('#0000FF', 50)],
+      MIN_PALETTE_DELTA_E,
+    );
+    expect(merged.map(toHex)).toEqual(['#0000FF', '#00FF00', '#FF0000']);
+  });
 });
 
 describe('distinctPalette', () => {

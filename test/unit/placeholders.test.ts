@@ -27,6 +27,25 @@ function gradientImage(
 
 const thumbHashBytes = (s: string) => Uint8Array.from(Buffer.from(s, 'base64'));
 
+/** Mean of each channel over the pixels of an interleaved image. */
+function channelMeans(pixels: ArrayLike<number>, channels: number, keep: number): number[] {
+  const sums = new Array<number>(channels).fill(0);
+  for (let i = 0; i < pixels.length; i++) sums[i % channels]! += pixels[i]!;
+  return sums.slice(0, keep).map((v) => v / (pixels.length / channels));
+}
+const thumbHashMean = (hash: string) =>
+  channelMeans(thumbHashToRGBA(thumbHashBytes(hash)).rgba, 4, 4);
+const blurHashMean = (hash: string) => channelMeans(decodeBlurHash(hash, 8, 8), 4, 3);
+/** Each channel within 12 levels of what is expected: both hashes quantise their colours. */
+function expectNear(actual: number[], expected: number[]): void {
+  expect(actual).toHaveLength(expected.length);
+  const off = actual.map((v, c) => Math.abs(v - expected[c]!));
+  expect(
+    Math.max(...off),
+    `${actual.map(Math.round).join(',')} vs ${expected.join(',')}`,
+  ).toBeLessThanOrEqual(12);
+}
+
 describe('placeholders', () => {
   it('is deterministic: the same sample gives the same strings', () => {
     const sample = gradientImage(64, 48, [200, 30, 30], [20, 40, 220], 3);
@@ -73,9 +92,35 @@ describe('placeholders', () => {
     expect(blurHashComponents(10, 10)).toEqual({ x: 4, y: 4 });
   });
 
+  it('keeps every channel of a colour, straight or half transparent (BlurHash: over white)', () => {
+    const rgb = placeholders(gradientImage(100, 60, [200, 120, 40], [200, 120, 40], 3));
+    expectNear(thumbHashMean(rgb.thumbHash), [200, 120, 40, 255]);
+    expectNear(blurHashMean(rgb.blurHash), [200, 120, 40]);
+    const half = placeholders(gradientImage(64, 40, [200, 120, 40, 128], [200, 120, 40, 128], 4));
+    expectNear(thumbHashMean(half.thumbHash), [200, 120, 40, 128]);
+    // 200 × 128/255 + 127 and so on.
+    expectNear(blurHashMean(half.blurHash), [227, 187, 147]);
+  });
+
+  it('scales down by alpha-weighted means: the colour of transparent pixels does not bleed', () => {
+    // Opaque green and transparent red, alternating: the halved image is green, half transparent.
+    const data = Buffer.alloc(64 * 64 * 4);
+    for (let p = 0; p < 64 * 64; p++) {
+      const green = (p + Math.floor(p / 64)) % 2 === 0;
+      data.set(green ? [0, 200, 0, 255] : [255, 0, 0, 0], p * 4);
+    }
+    const { thumbHash, blurHash } = placeholders({ data, width: 64, height: 64, channels: 4 });
+    expectNear(thumbHashMean(thumbHash), [0, 200, 0, 128]);
+    expectNear(blurHashMean(blurHash), [127, 227, 127]);
+  });
+
   it('refuses samples ThumbHash cannot take or whose buffer does not match', () => {
+    expect(() => placeholders(gradientImage(100, 100, [0, 0, 0], [0, 0, 0], 3))).not.toThrow();
     expect(() => placeholders(gradientImage(101, 10, [0, 0, 0], [0, 0, 0], 3))).toThrow(
       'Expected a sample of at most 100 px a side but received 101x10',
+    );
+    expect(() => placeholders(gradientImage(10, 101, [0, 0, 0], [0, 0, 0], 3))).toThrow(
+      'Expected a sample of at most 100 px a side but received 10x101',
     );
     expect(() => placeholders({ data: Buffer.alloc(5), width: 2, height: 2, channels: 3 })).toThrow(
       'Expected 12 bytes for a 2x2x3 sample but received 5',
