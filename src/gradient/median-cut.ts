@@ -15,6 +15,8 @@ interface Box {
   /** The channel with the widest range: 0 red, 1 green, 2 blue. */
   channel: 0 | 1 | 2;
   range: number;
+  /** Its mean colour, once asked for: a box's pixels only move when it is split into two new boxes. */
+  mean?: PaletteEntry;
 }
 
 /** Channel 0 (red), 1 (green) or 2 (blue) of a 0xRRGGBB value. */
@@ -81,6 +83,7 @@ function split(packed: Uint32Array, box: Box): [Box, Box] {
 }
 
 function meanColour(packed: Uint32Array, box: Box): PaletteEntry {
+  if (box.mean) return { ...box.mean };
   let r = 0;
   let g = 0;
   let b = 0;
@@ -91,7 +94,13 @@ function meanColour(packed: Uint32Array, box: Box): PaletteEntry {
     b += p & 0xff;
   }
   const count = box.end - box.start;
-  return { r: Math.round(r / count), g: Math.round(g / count), b: Math.round(b / count), count };
+  box.mean = {
+    r: Math.round(r / count),
+    g: Math.round(g / count),
+    b: Math.round(b / count),
+    count,
+  };
+  return { ...box.mean };
 }
 
 /** The opaque pixels as 0xRRGGBB values. */

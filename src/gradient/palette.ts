@@ -19,6 +19,7 @@ export function mergeNearColours(
   entries: readonly PaletteEntry[],
   minDistance: number,
   labCache = new Map<number, Lab>(),
+  distanceCache = new Map<number, number>(),
 ): PaletteEntry[] {
   const packed = (e: PaletteEntry) => (e.r << 16) | (e.g << 8) | e.b;
   const kept: PaletteEntry[] = [];
@@ -32,7 +33,12 @@ export function mergeNearColours(
     let nearest = -1;
     let nearestDistance = minDistance;
     for (let k = 0; k < kept.length; k++) {
-      const d = ciede2000(keptLab[k]!, lab);
+      const pair = packed(kept[k]!) * 0x1000000 + packed(entry);
+      let d = distanceCache.get(pair);
+      if (d === undefined) {
+        d = ciede2000(keptLab[k]!, lab);
+        distanceCache.set(pair, d);
+      }
       if (d < nearestDistance) {
         nearest = k;
         nearestDistance = d;
@@ -60,10 +66,12 @@ export function distinctPalette(
   minDistance = MIN_PALETTE_DELTA_E,
 ): PaletteEntry[] {
   let best: PaletteEntry[] = [];
-  // Most boxes survive from one step to the next: convert each colour to L*a*b* once.
+  // Most boxes survive from one step to the next: convert each colour to L*a*b*, and measure each
+  // pair of colours, once.
   const labCache = new Map<number, Lab>();
+  const distanceCache = new Map<number, number>();
   for (const entries of medianCutSteps(pixels, channels, size, size * MAX_BOXES_PER_COLOUR)) {
-    const merged = mergeNearColours(entries, minDistance, labCache);
+    const merged = mergeNearColours(entries, minDistance, labCache, distanceCache);
     if (merged.length > best.length) best = merged;
     if (best.length >= size) break;
   }
