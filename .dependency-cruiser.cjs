@@ -3,7 +3,7 @@
  * A folder missing from the list is held to the cycle rule only.
  */
 const LAYERS = [
-  ['types\\.ts', 'errors\\.ts', 'version\\.ts', 'paths\\.ts'],
+  ['types\\.ts', 'errors\\.ts', 'version\\.ts', 'paths\\.ts', 'sharp\\.ts'],
   ['native', 'gradient', 'storage'],
   ['backends'],
   ['pipeline'],

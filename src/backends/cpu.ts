@@ -1,4 +1,4 @@
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Sharp } from '../sharp.js';
 import type { RawImage, ResampleRequest, Size } from '../types.js';
 import type { Backend, ResampleResult } from './backend.js';
 import { vipsOperation } from './vips-errors.js';

@@ -67,7 +67,7 @@ export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> 
     s3,
   ] = await Promise.all([
     import('node:os'),
-    import('sharp'),
+    import('../sharp.js'),
     import('../native/index.js'),
     import('../backends/select.js'),
     import('../config/options.js'),

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import sharp from 'sharp';
+import sharp from '../sharp.js';
 import { tuneAllocator } from '../native/index.js';
 
 /**

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp from '../sharp.js';
 import type { Backend } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
 import { decodeSize, type SourceInfo } from './decode.js';

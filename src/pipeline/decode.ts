@@ -1,4 +1,4 @@
-import sharp, { type Metadata } from 'sharp';
+import sharp, { type Metadata } from '../sharp.js';
 import type { DecodePolicy } from '../backends/backend.js';
 import { stableVipsErrors, withWarnings } from '../backends/vips-errors.js';
 import { ImageInputError } from '../errors.js';

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp from '../sharp.js';
 import { vipsOperation } from '../backends/vips-errors.js';
 import type { RawImage, Size } from '../types.js';
 

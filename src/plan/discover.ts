@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import sharp from 'sharp';
+import sharp from '../sharp.js';
 import { errnoReason } from '../errors.js';
 import { isInside } from '../paths.js';
 import { compareText } from './order.js';

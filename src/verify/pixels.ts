@@ -1,5 +1,5 @@
 import pixelmatch from 'pixelmatch';
-import sharp from 'sharp';
+import sharp from '../sharp.js';
 import { ssim } from 'ssim.js';
 import type { ImageTolerance } from './tolerances.js';
 

@@ -1,5 +1,5 @@
 import { decode as decodeBlurHash, isBlurhashValid } from 'blurhash';
-import sharp from 'sharp';
+import sharp from '../sharp.js';
 import { thumbHashToRGBA } from 'thumbhash';
 import { decodeRgba, type Rgba } from './pixels.js';
 
