@@ -5,6 +5,7 @@
 // placeholders or sidecar. Same concurrency scheme as tuned-sharp.mjs.
 // Usage: node bench/bare-sharp.mjs <inputDir> <outDir> [--settings JSON] [--widths 320,640,1280]
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import {
@@ -24,7 +25,9 @@ if (!inputDir || !outDir) {
 }
 const parallel = Number(flags.parallel ?? availableParallelism() + 1);
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, parallel * 3));
-const { default: sharp } = await import('sharp');
+// sharp's CommonJS entry, as imgproc loads it (src/sharp.ts): on Node 20 its ES module entry costs
+// about 70 ms more CPU to load, which would count against this script and not against imgproc.
+const sharp = createRequire(import.meta.url)('sharp');
 const { default: pLimit } = await import('p-limit');
 sharp.concurrency(Number(flags['vips-threads'] ?? 1));
 sharp.cache(false);
