@@ -1,11 +1,8 @@
 import { errorMessage, UsageError } from '../errors.js';
-import { NativeBinding, nativeAddon, type CudaDevice } from '../native/index.js';
+import type { CudaDevice } from '../native/index.js';
 import type { Backend, BackendChoice } from './backend.js';
 import { CpuBackend } from './cpu.js';
-import { CudaBackend } from './cuda/backend.js';
-import { NativeGpuEngine, NoCudaDeviceError } from './cuda/engine.js';
-
-export { describeDevice } from './cuda/engine.js';
+import type { CudaBackend } from './cuda/backend.js';
 
 export interface SelectBackendOptions {
   backend: BackendChoice;
@@ -28,6 +25,13 @@ export async function probeCuda(
   timeoutMs: number,
   log: (line: string) => void = () => {},
 ): Promise<CudaProbe> {
+  // Loaded only here: a --cpu run never reads the addon's loader or the CUDA backend.
+  const [{ NativeBinding, nativeAddon }, { CudaBackend }, { NativeGpuEngine, NoCudaDeviceError }] =
+    await Promise.all([
+      import('../native/index.js'),
+      import('./cuda/backend.js'),
+      import('./cuda/engine.js'),
+    ]);
   const load = nativeAddon();
   if (!load.ok) return { ok: false, reason: load.reason };
   const binding = new NativeBinding(load.addon);

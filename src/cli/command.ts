@@ -20,6 +20,20 @@ Examples:
 Every option can also be set as IMGPROC_<NAME>, e.g. IMGPROC_THUMB_WIDTH=320.
 Exit codes: 0 done, 1 fatal, 2 usage, 3 some inputs failed, 130 interrupted.`;
 
+/** The subcommands, in the order help lists them. */
+export const SUBCOMMANDS = ['enqueue', 'queue', 'workers', 'doctor', 'verify', 'preview', 'serve'];
+
+/**
+ * Whether a command line may run a subcommand or show help (which lists them): it names one, or
+ * `help`, or has -h/--help. Otherwise it is a batch or daemon run, which starts without loading
+ * them. A value that happens to be a subcommand's name only costs that loading.
+ */
+export function mayUseSubcommands(args: readonly string[]): boolean {
+  return args.some(
+    (a) => SUBCOMMANDS.includes(a) || a === 'help' || a === '--help' || /^-[^-]*h/.test(a),
+  );
+}
+
 /**
  * commander's Command with a stricter did-you-mean for unknown flags: commander's own offers
  * `--force` for `--format`, which would redo every image.

@@ -125,7 +125,7 @@ export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> 
   if (processing.backend !== 'cpu') {
     const probe = await select.probeCuda(processing.gpu, processing.gpuTimeoutMs);
     resolved = probe.ok ? 'cuda' : 'cpu';
-    reason = probe.ok ? select.describeDevice(probe.device) : probe.reason;
+    reason = probe.ok ? probe.backend.description : probe.reason;
     if (probe.ok) await probe.backend.close();
   }
 

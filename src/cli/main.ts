@@ -15,19 +15,39 @@ import {
   ERROR_PREFIX,
   HELP_POINTER,
   ImgprocCommand,
+  mayUseSubcommands,
   splitShortAssignments,
+  SUBCOMMANDS,
 } from './command.js';
 import { addDaemonOptions } from './daemon.js';
-import { registerDoctor } from './doctor.js';
-import { registerEnqueueCommand } from './enqueue.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { previewRequested, registerPreviewCommand, runBatchWithPreview } from './preview.js';
-import { registerQueueCommands } from './queue.js';
-import { registerServeCommand } from './serve.js';
-import { registerVerifyCommand } from './verify.js';
-import { registerWorkersCommand } from './workers.js';
 
 const d = DEFAULT_OUTPUT_OPTIONS;
+
+async function addSubcommands(program: Command): Promise<void> {
+  const [enqueue, queue, workers, doctor, verify, serve] = await Promise.all([
+    import('./enqueue.js'),
+    import('./queue.js'),
+    import('./workers.js'),
+    import('./doctor.js'),
+    import('./verify.js'),
+    import('./serve.js'),
+  ]);
+  enqueue.registerEnqueueCommand(program);
+  queue.registerQueueCommands(program);
+  workers.registerWorkersCommand(program);
+  doctor.registerDoctor(program);
+  verify.registerVerifyCommand(program);
+  registerPreviewCommand(program);
+  serve.registerServeCommand(program);
+  const names = program.commands.map((c) => c.name());
+  if (names.join() !== SUBCOMMANDS.join()) {
+    throw new Error(
+      `SUBCOMMANDS (${SUBCOMMANDS.join()}) must list every subcommand: ${names.join()}`,
+    );
+  }
+}
 
 function buildProgram(): Command {
   const program = new ImgprocCommand('imgproc')
@@ -131,13 +151,6 @@ function buildProgram(): Command {
       const { runBatch } = await import('./batch.js');
       process.exitCode = await runBatch(config);
     });
-  registerEnqueueCommand(program);
-  registerQueueCommands(program);
-  registerWorkersCommand(program);
-  registerDoctor(program);
-  registerVerifyCommand(program);
-  registerPreviewCommand(program);
-  registerServeCommand(program);
   return program;
 }
 
@@ -148,6 +161,7 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   });
   const program = buildProgram();
+  if (mayUseSubcommands(argv.slice(2))) await addSubcommands(program);
   try {
     await program.parseAsync(splitShortAssignments(argv, program));
   } catch (err) {

@@ -4,8 +4,6 @@ import { errorMessage } from '../errors.js';
 import type { ImageTask } from '../pipeline/types.js';
 import { isObjectUrl, type ObjectStore, type SourceInfo } from '../storage/index.js';
 import { discoverInputs, imageExtensions, type FoundInput } from './discover.js';
-import { discoverObjects } from './discover-objects.js';
-import { readManifest } from './manifest.js';
 import { disambiguate, stemOf, type Collision } from './naming.js';
 import { compareText } from './order.js';
 
@@ -85,6 +83,8 @@ async function discoverAll(
   if (remote.length > 0) {
     if (!req.objects) throw new Error('s3:// inputs need an object store');
     const imageName = new RegExp(`\\.(${imageExtensions().join('|')})$`, 'i');
+    // Loaded for s3:// inputs only, as the manifest reader is for --manifest.
+    const { discoverObjects } = await import('./discover-objects.js');
     const seen = new Set<string>();
     const objects: Array<FoundInput & { info?: SourceInfo }> = [];
     for (const arg of remote) {
@@ -126,6 +126,7 @@ export async function planBatch(req: PlanRequest): Promise<BatchPlan> {
     }
   }
   if (req.manifest) {
+    const { readManifest } = await import('./manifest.js');
     const m = await readManifest(req.manifest, req.processing.output);
     problems.push(...m.problems.map((p) => ({ input: p.where, reason: p.reason })));
     for (const job of m.jobs) {
