@@ -150,10 +150,12 @@ describe('discoverInputs', () => {
     // A link in a subfolder to a folder elsewhere is followed too.
     touch('linkdeep/sub/own.png', 'elsewhere/far.png');
     symlinkSync(join(root, 'elsewhere'), join(root, 'linkdeep', 'sub', 'alias'));
-    expect(rels(await discoverInputs(['linkdeep'], root))).toEqual([
-      'sub/alias/far.png',
-      'sub/own.png',
-    ]);
+    for (const arg of ['linkdeep', 'linkdeep/**/*.png']) {
+      expect(rels(await discoverInputs([arg], root)), arg).toEqual([
+        'sub/alias/far.png',
+        'sub/own.png',
+      ]);
+    }
   });
 
   it('leaves out what a link leads into the output folder from elsewhere', async () => {
@@ -208,6 +210,8 @@ describe('discoverInputs', () => {
     symlinkSync(at('d'), at('d', 'e', 'back1'));
     symlinkSync(at('d'), at('d', 'e', 'back2'));
     expect(rels(await discoverInputs(['loops'], root))).toEqual(['d/e/g.png', 'f.png']);
+    // A glob walks the same links with the same guard.
+    expect(rels(await discoverInputs(['loops/**/*.png'], root))).toEqual(['d/e/g.png', 'f.png']);
   });
 
   it('takes a dangling link named like an image, so that it is reported, not skipped', async () => {
