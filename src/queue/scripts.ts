@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { QueueKeys } from './keys.js';
 
+// Longer than 300 lines on purpose: one typed method per Lua script, each the only owner of its
+// KEYS and ARGV order, kept side by side so that the queue protocol reads in one place.
+
 /**
  * The Lua scripts, one file each (`scripts/<name>-<numKeys>.lua`), read from the source tree so
  * the same files serve `src/` under test and `dist/` when installed. ioredis sends EVALSHA and
