@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, SCREENSHOTS } from '../verify/browser.js';
+import { launchBrowser, open, SCREENSHOTS, type Opened } from '../verify/browser.js';
 import { haveRedisServer } from '../queue/redis-server.js';
 import { serveRig, TOKEN, type ServeRig } from './helpers.js';
 
@@ -26,19 +26,12 @@ describe.skipIf(!haveRedisServer())('imgproc serve: the page in chromium', () =>
   });
 
   /** The page with the token typed in, recording errors and every URL it asks for. */
-  async function openPage(): Promise<{ page: Page; errors: string[]; requests: string[] }> {
-    const page = await context.newPage();
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(`${url}/`, { waitUntil: 'load' });
+  async function openPage(): Promise<Opened> {
+    const opened = await open(context, `${url}/`);
+    const { page } = opened;
     await page.fill('#token', TOKEN);
     await page.dispatchEvent('#token', 'change');
-    return { page, errors, requests };
+    return opened;
   }
 
   const finalState = (page: Page) =>

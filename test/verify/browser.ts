@@ -33,7 +33,10 @@ export interface Opened {
   requests: string[];
 }
 
-/** Opens a page, recording console errors, page errors and every URL it asks for. */
+/**
+ * Opens a page (a local file, or an http:// URL), recording console errors, page errors and every
+ * URL it asks for.
+ */
 export async function open(context: BrowserContext, file: string): Promise<Opened> {
   const page = await context.newPage();
   const errors: string[] = [];
@@ -43,7 +46,8 @@ export async function open(context: BrowserContext, file: string): Promise<Opene
   });
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('request', (r) => requests.push(r.url()));
-  await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+  const url = /^https?:\/\//.test(file) ? file : pathToFileURL(file).href;
+  await page.goto(url, { waitUntil: 'load' });
   return { page, errors, requests };
 }
 
