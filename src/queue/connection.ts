@@ -70,38 +70,8 @@ export function workerConnection(url: string, onReconnecting?: (delayMs: number)
  * A connection for a short command (enqueue, stats): connects once, fails fast with one clear
  * message when Redis cannot be reached.
  */
-export async function clientConnection(url: string, timeoutMs = 3000): Promise<Redis> {
-  checkUrl(url);
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    connectTimeout: timeoutMs,
-    retryStrategy: () => null,
-  });
-  let lastError: unknown;
-  redis.on('error', (err) => {
-    lastError = err;
-  });
-  try {
-    await redis.connect();
-  } catch (err) {
-    redis.disconnect();
-    if (isAuthFailure(lastError ?? err)) throw authFailure(url, lastError ?? err);
-    throw new FatalError(
-      `cannot reach Redis at ${redactUrl(url)}: ${errorMessage(lastError ?? err)}. ` +
-        'Check that redis-server runs there and that --redis (or IMGPROC_REDIS) is right.',
-    );
-  }
-  await redis.ping().catch((err: unknown) => {
-    redis.disconnect();
-    throw isAuthFailure(err) ? authFailure(url, err) : err;
-  });
-  await redis.ping().catch((err: unknown) => {
-    redis.disconnect();
-    throw isAuthFailure(err) ? authFailure(url, err) : err;
-  });
-  return redis;
+export function clientConnection(url: string, timeoutMs = 3000): Promise<Redis> {
+  return firstConnection(url, timeoutMs, () => null);
 }
 
 /**
@@ -109,14 +79,23 @@ export async function clientConnection(url: string, timeoutMs = 3000): Promise<R
  * Redis is away each command fails at once (the client gets a 503) instead of waiting. The first
  * connection must succeed within `timeoutMs`.
  */
-export async function serviceConnection(url: string, timeoutMs = 5000): Promise<Redis> {
+export function serviceConnection(url: string, timeoutMs = 5000): Promise<Redis> {
+  return firstConnection(url, timeoutMs, (times) => reconnectDelay(times));
+}
+
+/** Connects and pings within `timeoutMs`; a refusal is one clear line, a wrong password named. */
+async function firstConnection(
+  url: string,
+  timeoutMs: number,
+  retryStrategy: (times: number) => number | null,
+): Promise<Redis> {
   checkUrl(url);
   const redis = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: timeoutMs,
-    retryStrategy: (times) => reconnectDelay(times),
+    retryStrategy,
   });
   let lastError: unknown;
   redis.on('error', (err) => {
