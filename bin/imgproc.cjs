@@ -13,6 +13,29 @@ if (!process.env.UV_THREADPOOL_SIZE) {
   // The default is two images per core (DEFAULT_CONCURRENCY_PER_CORE in src/config/options.ts).
   process.env.UV_THREADPOOL_SIZE = String(Math.min(1024, Math.max(4, (inFlight || cores * 2) * 3)));
 }
+// glibc gives each thread its arena on its first allocation, so the arena limit that the native
+// addon sets (src/native/allocator.ts, reported by `imgproc doctor`) is set here, before any
+// thread starts; a limit the user set, or an addon that is missing or turned off, is left alone.
+const env = process.env;
+if (
+  process.platform === 'linux' &&
+  env.MALLOC_ARENA_MAX === undefined &&
+  !/glibc\.malloc\.arena_max/.test(env.GLIBC_TUNABLES || '') &&
+  env.IMGPROC_NATIVE !== '0' &&
+  env.IMGPROC_NATIVE !== 'off'
+) {
+  try {
+    const addon = require(
+      env.IMGPROC_NATIVE_PATH ||
+        require('node:path').join(__dirname, '../native/build/Release/imgproc_native.node'),
+    );
+    if (typeof addon.setArenaMax === 'function') {
+      addon.setArenaMax(Math.max(1, require('node:os').availableParallelism()));
+    }
+  } catch {
+    // No addon: imgproc runs with glibc's defaults, and doctor says how to fix it.
+  }
+}
 import('../dist/cli/main.js').catch((err) => {
   process.stderr.write(`imgproc: cannot start: ${err && err.message ? err.message : err}\n`);
   process.stderr.write('Run `npm run build` (or reinstall) so that dist/ exists.\n');

@@ -57,6 +57,8 @@ export async function runBatch(cfg: BatchConfig): Promise<number> {
 async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
   const { quiet, json, dryRun, failFast, outDir, processing } = cfg;
   const reporter = new Reporter({ quiet, progress: cfg.progress });
+  // Before the first thread pool call: glibc gives each thread its arena on its first allocation.
+  tuneSharp(processing.concurrency);
 
   // Before anything slow: a bad --out or --report is one line, not a failure after the run.
   const local = !isObjectUrl(outDir);
@@ -146,7 +148,6 @@ async function runWith(cfg: BatchConfig, storage: Storages): Promise<number> {
   const backendName = backend.name;
   try {
     if (!isObjectUrl(outDir)) await sweepTempFiles(outDir);
-    tuneSharp(processing.concurrency);
     if (!local && plan.tasks.length > 0) {
       // One listing tells which outputs exist and their sizes: no HEAD per output.
       const perTask = 2 * (4 + processing.output.widths.length);

@@ -20,7 +20,12 @@ export interface GradientRecord {
 export { contrastRatio, relativeLuminance, toHex, type Rgb } from './colour.js';
 export { medianCut, OPAQUE_ALPHA, type PaletteEntry } from './median-cut.js';
 export { distinctPalette, MIN_PALETTE_DELTA_E } from './palette.js';
-export { placeholders, type Placeholders } from './placeholders.js';
+export {
+  placeholders,
+  placeholderSet,
+  type PlaceholderSet,
+  type Placeholders,
+} from './placeholders.js';
 export { colourRoles, gradientCss, type ColourRoles } from './roles.js';
 
 /** The sidecar's palette and colour roles, from a small decoded sample. */

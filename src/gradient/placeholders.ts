@@ -107,11 +107,39 @@ export function blurHashComponents(width: number, height: number): { x: number; 
     : { x: shorter, y: BLURHASH_COMPONENTS };
 }
 
+/** The placeholders, and the image BlurHash was made from: what the blur data URL shows. */
+export interface PlaceholderSet {
+  hashes: Placeholders;
+  /** The sample halved to at most 16 px a side, straight alpha, the sample's channels. */
+  tiny: RawImage;
+}
+
 /**
  * ThumbHash and BlurHash of the palette's sample (at most 100 px a side), halved to at most 32
  * and 16 px first. Pure arithmetic on the pixels, so the same sample always gives the same strings.
  */
 export function placeholders(sample: RawImage): Placeholders {
+  return placeholderSet(sample).hashes;
+}
+
+/** Channels 0..channels-1 of each RGBA pixel. */
+function fromRgba(image: Rgba, channels: 3 | 4): RawImage {
+  const { width, height } = image;
+  if (channels === 4) {
+    const data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length);
+    return { data, width, height, channels };
+  }
+  const data = Buffer.allocUnsafe(width * height * 3);
+  for (let i = 0, o = 0; o < data.length; i += 4, o += 3) {
+    data[o] = image.data[i]!;
+    data[o + 1] = image.data[i + 1]!;
+    data[o + 2] = image.data[i + 2]!;
+  }
+  return { data, width, height, channels };
+}
+
+/** `placeholders`, with the 16 px image BlurHash saw. */
+export function placeholderSet(sample: RawImage): PlaceholderSet {
   const { width, height, channels } = sample;
   if (width > THUMBHASH_MAX_SIDE || height > THUMBHASH_MAX_SIDE) {
     throw new RangeError(
@@ -135,7 +163,10 @@ export function placeholders(sample: RawImage): Placeholders {
   const opaque = channels === 3 ? forBlurHash.data : flattenOnWhite(forBlurHash.data);
   const thumbHash = rgbaToThumbHash(forThumbHash.width, forThumbHash.height, forThumbHash.data);
   return {
-    thumbHash: Buffer.from(thumbHash).toString('base64'),
-    blurHash: encodeBlurHash(opaque, forBlurHash.width, forBlurHash.height, x, y),
+    hashes: {
+      thumbHash: Buffer.from(thumbHash).toString('base64'),
+      blurHash: encodeBlurHash(opaque, forBlurHash.width, forBlurHash.height, x, y),
+    },
+    tiny: fromRgba(forBlurHash, channels),
   };
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { nativeAddon } from './loader.js';
 
 /**
@@ -6,6 +7,11 @@ import { nativeAddon } from './loader.js';
  * that, image-sized blocks stay in per-thread arenas at their peak (`npm run bench -- --memory`).
  */
 export const MMAP_THRESHOLD = 1024 * 1024;
+
+/** Arenas glibc may make: one per core, where its default is eight (see native/src/addon.cc). */
+export function arenaMax(cores: number = availableParallelism()): number {
+  return Math.max(1, cores);
+}
 
 /** glibc settings that already fix the thresholds: a user's choice is left as it is. */
 const USER_SETTINGS = [
@@ -18,7 +24,7 @@ const USER_SETTINGS = [
 export type AllocatorState =
   { tuned: true; how: string } | { tuned: false; why: string; hint?: string };
 
-const HINT = `set MALLOC_MMAP_THRESHOLD_=${MMAP_THRESHOLD} in the environment, or build the native addon (npm run build:native)`;
+const HINT = `set MALLOC_MMAP_THRESHOLD_=${MMAP_THRESHOLD} and MALLOC_ARENA_MAX=${arenaMax()} in the environment, or build the native addon (npm run build:native)`;
 
 function tune(env: NodeJS.ProcessEnv): AllocatorState {
   if (process.platform !== 'linux') return { tuned: false, why: 'not Linux' };
@@ -35,10 +41,15 @@ function tune(env: NodeJS.ProcessEnv): AllocatorState {
   if (!load.addon.setMmapThreshold(MMAP_THRESHOLD)) {
     return { tuned: false, why: 'not glibc' };
   }
-  return {
-    tuned: true,
-    how: `blocks of ${MMAP_THRESHOLD / 1024 / 1024} MiB and more returned when freed`,
-  };
+  const how = `blocks of ${MMAP_THRESHOLD / 1024 / 1024} MiB and more returned when freed`;
+  // A user's own arena limit stands; an addon built before setArenaMax sets the threshold alone.
+  const ownArenas =
+    env.MALLOC_ARENA_MAX !== undefined || /glibc\.malloc\.arena_max/.test(env.GLIBC_TUNABLES ?? '');
+  const arenas = arenaMax();
+  if (!ownArenas && load.addon.setArenaMax?.(arenas)) {
+    return { tuned: true, how: `${how}, at most ${arenas} arena${arenas === 1 ? '' : 's'}` };
+  }
+  return { tuned: true, how };
 }
 
 let state: AllocatorState | undefined;

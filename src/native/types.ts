@@ -86,4 +86,6 @@ export interface NativeAddon {
   }): Promise<KernelTiming[]>;
   /** glibc's mallopt(M_MMAP_THRESHOLD): false elsewhere. Absent from addons built before it. */
   setMmapThreshold?(bytes: number): boolean;
+  /** glibc's mallopt(M_ARENA_MAX): false elsewhere. Absent from addons built before it. */
+  setArenaMax?(arenas: number): boolean;
 }

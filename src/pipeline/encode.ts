@@ -17,18 +17,25 @@ export function encodeWebp(image: RawImage, settings: WebpSettings): Promise<Buf
   );
 }
 
-/** A data URL small enough to inline in HTML: fits in 16 px, low quality. */
-export async function blurDataUrl(sample: RawImage): Promise<string> {
-  const { width, height, channels } = sample;
+/** Longer side of the blur data URL's image. */
+const DATA_URL_SIZE = 16;
+
+/**
+ * A data URL small enough to inline in HTML: fits in 16 px, low quality. An image already that
+ * small (the placeholders' own, see gradient/placeholders.ts) is encoded as it is.
+ */
+export async function blurDataUrl(image: RawImage): Promise<string> {
+  const { width, height, channels } = image;
   const longer = Math.max(width, height);
-  const k = Math.min(1, 16 / longer);
-  const w = Math.max(1, Math.round(width * k));
-  const h = Math.max(1, Math.round(height * k));
+  let pipeline = sharp(image.data, { raw: { width, height, channels } });
+  if (longer > DATA_URL_SIZE) {
+    const k = DATA_URL_SIZE / longer;
+    const w = Math.max(1, Math.round(width * k));
+    const h = Math.max(1, Math.round(height * k));
+    pipeline = pipeline.resize(w, h, { kernel: 'lanczos3', fit: 'fill' });
+  }
   const webp = await vipsOperation(() =>
-    sharp(sample.data, { raw: { width, height, channels } })
-      .resize(w, h, { kernel: 'lanczos3', fit: 'fill' })
-      .webp({ quality: 40, effort: 4, alphaQuality: 50 })
-      .toBuffer(),
+    pipeline.webp({ quality: 40, effort: 4, alphaQuality: 50 }).toBuffer(),
   );
   return `data:image/webp;base64,${webp.toString('base64')}`;
 }

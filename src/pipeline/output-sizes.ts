@@ -54,3 +54,11 @@ export function decodeTarget(source: Size, task: Pick<ImageTask, 'ops' | 'option
     : planOutputSizes(source, task);
   return largest(sizes);
 }
+
+/**
+ * The size the palette's sample is reduced through: the thumbnail of a run with every output,
+ * whatever `ops` asks for, so the sample comes from the same pixels in every run.
+ */
+export function sampleStep(source: Size, task: Pick<ImageTask, 'options'>): Size {
+  return fitFormat(thumbSize(source, task.options.thumbWidth));
+}

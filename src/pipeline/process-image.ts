@@ -1,15 +1,15 @@
 import { posix } from 'node:path';
-import type { Backend } from '../backends/backend.js';
+import type { Backend, ResampleResult } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
-import { computeGradient, placeholders } from '../gradient/index.js';
+import { computeGradient, placeholderSet } from '../gradient/index.js';
 import { Storages, isObjectUrl, locate, type Storage } from '../storage/index.js';
 import type { RawImage, ResampleRequest, Size } from '../types.js';
-import { decode, decodeSize, readHeader } from './decode.js';
+import { decode, decodeSize, readHeader, type SourceInfo } from './decode.js';
 import { blurDataUrl, encodeWebp } from './encode.js';
 import type { MemoryBudget } from './memory-budget.js';
 import { Admission } from './admission.js';
 import type { ComputeSlots } from './compute-slots.js';
-import { decodeTarget, planOutputSizes } from './output-sizes.js';
+import { decodeTarget, planOutputSizes, sampleStep } from './output-sizes.js';
 import { paletteSample } from './sample.js';
 import { probeSource, sha256Hex } from './source.js';
 import { optionsHash, readCurrentSidecar, serializeSidecar } from './sidecar.js';
@@ -91,10 +91,13 @@ async function processAdmitted(
     if (current) return { status: 'skipped', sidecar: current, sidecarPath };
   }
   // The header is read from the first bytes, and the image admitted, before the rest is read.
+  let probed: SourceInfo | undefined;
+  let headIsWhole = false;
   const { data: buf, info: read } = await storage.readSource(
     task.input,
     async (head, bytes, localPath) => {
-      const probed = await probeSource(head, bytes, localPath, task.maxPixels);
+      probed = await probeSource(head, bytes, localPath, task.maxPixels);
+      headIsWhole = head.length >= bytes;
       if (probed) await admission.take(probed, bytes);
       else await admission.takeForBytes(bytes);
     },
@@ -114,7 +117,11 @@ async function processAdmitted(
     if (current) return { status: 'skipped', sidecar: current, sidecarPath };
   }
 
-  const info = await readHeader(buf, task.maxPixels);
+  // A JPEG's header (markers up to the frame header) is whole in any prefix it was read from.
+  const info =
+    probed && (headIsWhole || probed.format === 'jpeg')
+      ? probed
+      : await readHeader(buf, task.maxPixels);
   await admission.take(info, buf.length);
   // From here to the encoded outputs the work is the CPU's, and the transfers stay outside a slot.
   // Taken once admitted: an image never waits for memory while it holds a slot.
@@ -145,10 +152,12 @@ async function processAdmitted(
     lq: sizes.lq,
     widths: sizes.widths.length > 0 ? sizes.widths.map((w) => w.size) : undefined,
   };
+  const resampling = ctx.backend.resample(decoded, request);
   const [images, sample] = await Promise.all([
-    ctx.backend.resample(decoded, request),
-    sizes.sample ? paletteSample(decoded, sizes.sample, target) : undefined,
+    resampling,
+    sizes.sample && makeSample(decoded, sizes.sample, target, info, task, ctx.backend, resampling),
   ]);
+  const placeholderImages = sample && placeholderSet(sample);
   const tResample = performance.now();
 
   const made: { name: OutputName; image: RawImage | undefined; settings: ImageOutputName }[] = [
@@ -176,7 +185,7 @@ async function processAdmitted(
         return { name, image, webp: addWebpMetadata(webp, metadata) };
       }),
     ),
-    sample ? blurDataUrl(sample) : undefined,
+    placeholderImages ? blurDataUrl(placeholderImages.tiny) : undefined,
   ]);
   const tEncode = performance.now();
   slot.release();
@@ -226,12 +235,12 @@ async function processAdmitted(
     ...(sizes.widths.length > 0
       ? { srcset: srcset(sizes.widths.map((w) => outputs[w.name]!)) }
       : {}),
-    ...(sample && dataUrl !== undefined
+    ...(sample && placeholderImages && dataUrl !== undefined
       ? {
           gradient: {
             ...computeGradient(sample, task.options.paletteSize),
             blurDataUrl: dataUrl,
-            ...placeholders(sample),
+            ...placeholderImages.hashes,
             aspectRatio: Math.round((info.width / info.height) * 1e4) / 1e4,
           },
         }
@@ -256,6 +265,24 @@ async function processAdmitted(
     totalMs: tEnd - t0,
   };
   return { status: 'processed', sidecar, sidecarPath, timings };
+}
+
+/**
+ * The palette's sample, by way of the thumbnail size of a run with every output. On the CPU
+ * backend that step is the thumbnail it has just made of this decode, so it waits for it.
+ */
+async function makeSample(
+  decoded: RawImage,
+  size: Size,
+  target: Size,
+  info: Size,
+  task: ImageTask,
+  backend: Backend,
+  resampling: Promise<ResampleResult>,
+): Promise<RawImage> {
+  const thumb = sampleStep(info, task);
+  const cpuThumb = backend.name === 'cpu' ? (await resampling).thumb : undefined;
+  return paletteSample(decoded, size, target, thumb, cpuThumb);
 }
 
 /** An output the encoder still refuses: permanent, with what was asked and what to change. */
