@@ -155,6 +155,10 @@ const LONG_RUN_VARIANTS = [
     env: { IMGPROC_NATIVE: '0', MALLOC_ARENA_MAX: '2' },
   },
   {
+    what: 'MALLOC_MMAP_THRESHOLD_=1048576 (arenas still limited)',
+    env: { MALLOC_MMAP_THRESHOLD_: '1048576' },
+  },
+  {
     what: 'IMGPROC_NATIVE=0 MALLOC_MMAP_THRESHOLD_=1048576',
     env: { IMGPROC_NATIVE: '0', MALLOC_MMAP_THRESHOLD_: '1048576' },
   },

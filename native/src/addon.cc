@@ -300,7 +300,7 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 
 // glibc raises its mmap threshold after each large block is freed (up to 32 MiB); image-sized
 // blocks then come from per-thread arenas that keep their peak, and a long run's RSS climbs (12
-// strips of 262144x64 at -j 1: 1.0 GB instead of 0.28 GB; npm run bench -- --memory). A fixed
+// strips of 262144x64 at -j 1: 1.26 GB instead of 0.28 GB; npm run bench -- --memory). A fixed
 // threshold sends blocks this large to mmap, returned to the system when freed.
 Napi::Value SetMmapThreshold(const Napi::CallbackInfo& info) {
   return Guarded(info, [&]() -> Napi::Value {

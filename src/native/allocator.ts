@@ -6,7 +6,7 @@ import { nativeAddon } from './loader.js';
  * glibc's own threshold starts at 128 KiB and rises to 32 MiB as large blocks are freed; after
  * that, image-sized blocks stay in per-thread arenas at their peak (`npm run bench -- --memory`).
  */
-export const MMAP_THRESHOLD = 1024 * 1024;
+export const MMAP_THRESHOLD = 4 * 1024 * 1024;
 
 /** Arenas glibc may make: one per core, where its default is eight (see native/src/addon.cc). */
 export function arenaMax(cores: number = availableParallelism()): number {

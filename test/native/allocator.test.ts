@@ -31,14 +31,14 @@ describe('the allocator setting', () => {
       const cores = availableParallelism();
       expect(tuned.stdout).toMatch(
         new RegExp(
-          `^malloc {4}glibc: blocks of 1 MiB and more returned when freed, at most ${cores} arenas?$`,
+          `^malloc {4}glibc: blocks of 4 MiB and more returned when freed, at most ${cores} arenas?$`,
           'm',
         ),
       );
       // A user's own arena limit stands, and the threshold is still set.
       const arenas = await runCli(['doctor'], { env: { MALLOC_ARENA_MAX: '4' } });
       expect(arenas.stdout).toMatch(
-        /^malloc {4}glibc: blocks of 1 MiB and more returned when freed$/m,
+        /^malloc {4}glibc: blocks of 4 MiB and more returned when freed$/m,
       );
       const own = await runCli(['doctor'], { env: { MALLOC_MMAP_THRESHOLD_: '65536' } });
       expect(own.stdout).toMatch(/^malloc {4}glibc: as set by MALLOC_MMAP_THRESHOLD_=65536$/m);
@@ -46,7 +46,7 @@ describe('the allocator setting', () => {
       expect(JSON.parse(none.stdout).allocator).toEqual({
         tuned: false,
         why: 'native addon disabled by IMGPROC_NATIVE=0',
-        hint: `set MALLOC_MMAP_THRESHOLD_=1048576 and MALLOC_ARENA_MAX=${availableParallelism()} in the environment, or build the native addon (npm run build:native)`,
+        hint: `set MALLOC_MMAP_THRESHOLD_=4194304 and MALLOC_ARENA_MAX=${availableParallelism()} in the environment, or build the native addon (npm run build:native)`,
       });
     },
   );
