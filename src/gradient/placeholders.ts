@@ -46,36 +46,42 @@ interface Rgba {
   height: number;
 }
 
-/** Half size (rounded up), each pixel the alpha-weighted mean of its 2x2 block, so hidden colours do not bleed. */
+/**
+ * Half size (rounded up), each pixel the alpha-weighted mean of its 2x2 block, so hidden colours do
+ * not bleed. A block cut short by an odd edge repeats its pixels, which leaves each mean as it is.
+ * Branch-free and integer-only in the loop: it runs cold, once or twice an image.
+ */
 function halve(image: Rgba): Rgba {
-  const width = Math.ceil(image.width / 2);
-  const height = Math.ceil(image.height / 2);
+  const { width: sw, height: sh, data: src } = image;
+  const width = (sw + 1) >> 1;
+  const height = (sh + 1) >> 1;
   const data = new Uint8ClampedArray(width * height * 4);
   for (let y = 0; y < height; y++) {
+    const row0 = 2 * y * sw * 4;
+    const row1 = (2 * y + 1 < sh ? 2 * y + 1 : 2 * y) * sw * 4;
     for (let x = 0; x < width; x++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      let a = 0;
-      let n = 0;
-      for (let sy = 2 * y; sy < Math.min(2 * y + 2, image.height); sy++) {
-        for (let sx = 2 * x; sx < Math.min(2 * x + 2, image.width); sx++) {
-          const i = (sy * image.width + sx) * 4;
-          const alpha = image.data[i + 3]!;
-          r += image.data[i]! * alpha;
-          g += image.data[i + 1]! * alpha;
-          b += image.data[i + 2]! * alpha;
-          a += alpha;
-          n++;
-        }
-      }
+      const c0 = 2 * x * 4;
+      const c1 = (2 * x + 1 < sw ? 2 * x + 1 : 2 * x) * 4;
+      const i0 = row0 + c0;
+      const i1 = row0 + c1;
+      const i2 = row1 + c0;
+      const i3 = row1 + c1;
+      const a0 = src[i0 + 3]!;
+      const a1 = src[i1 + 3]!;
+      const a2 = src[i2 + 3]!;
+      const a3 = src[i3 + 3]!;
+      const a = a0 + a1 + a2 + a3;
       const o = (y * width + x) * 4;
       if (a > 0) {
-        data[o] = Math.round(r / a);
-        data[o + 1] = Math.round(g / a);
-        data[o + 2] = Math.round(b / a);
+        const r = src[i0]! * a0 + src[i1]! * a1 + src[i2]! * a2 + src[i3]! * a3;
+        const g = src[i0 + 1]! * a0 + src[i1 + 1]! * a1 + src[i2 + 1]! * a2 + src[i3 + 1]! * a3;
+        const b = src[i0 + 2]! * a0 + src[i1 + 2]! * a1 + src[i2 + 2]! * a2 + src[i3 + 2]! * a3;
+        // Rounded half up, as Math.round would, in integers: floor((2v + a) / 2a).
+        data[o] = Math.floor((2 * r + a) / (2 * a));
+        data[o + 1] = Math.floor((2 * g + a) / (2 * a));
+        data[o + 2] = Math.floor((2 * b + a) / (2 * a));
       }
-      data[o + 3] = Math.round(a / n);
+      data[o + 3] = (a + 2) >> 2;
     }
   }
   return { data, width, height };
