@@ -36,7 +36,7 @@ if (
     // No addon: imgproc runs with glibc's defaults, and doctor says how to fix it.
   }
 }
-import('../dist/cli/main.js').catch((err) => {
+import('../dist/bundle/main.js').catch((err) => {
   process.stderr.write(`imgproc: cannot start: ${err && err.message ? err.message : err}\n`);
   process.stderr.write('Run `npm run build` (or reinstall) so that dist/ exists.\n');
   process.exit(1);

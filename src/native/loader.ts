@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../version.js';
 import type { NativeAddon } from './types.js';
 
-/** Package root, from src/native or dist/native alike. */
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = PACKAGE_ROOT;
 const ADDON = 'imgproc_native.node';
 
 export type NativeLoad =

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { PACKAGE_ROOT } from '../version.js';
 import type { QueueKeys } from './keys.js';
 
 // Longer than 300 lines on purpose: one typed method per Lua script, each the only owner of its
@@ -41,7 +43,7 @@ type ScriptCall = (...args: ScriptArg[]) => Promise<unknown>;
 let sources: Map<ScriptName, { lua: string; numberOfKeys: number }> | undefined;
 
 function readScript(file: string): string {
-  return readFileSync(new URL(`../../src/queue/scripts/${file}`, import.meta.url), 'utf8');
+  return readFileSync(join(PACKAGE_ROOT, 'src', 'queue', 'scripts', file), 'utf8');
 }
 
 function loadSources() {

@@ -42,10 +42,10 @@ function isMissingObject(err: unknown): boolean {
 }
 
 /** The AWS SDK, loaded on first use. */
-async function loadSdk(): Promise<typeof import('@aws-sdk/client-s3')> {
+async function loadSdk(): Promise<typeof import('./s3-sdk.js')> {
   // The pinned release supports Node 20; its warning is about releases after it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return import('@aws-sdk/client-s3');
+  return import('./s3-sdk.js');
 }
 
 /** The region the SDK would take from the environment or the shared config, if any. */
@@ -63,7 +63,7 @@ async function sdkRegion(): Promise<string | undefined> {
 
 /** Objects in S3 or an S3-compatible server through @aws-sdk/client-s3, loaded on first use. */
 export class ObjectStore {
-  private client?: Promise<{ sdk: typeof import('@aws-sdk/client-s3'); client: S3Client }>;
+  private client?: Promise<{ sdk: typeof import('./s3-sdk.js'); client: S3Client }>;
 
   constructor(readonly settings: ObjectStoreSettings) {}
 
