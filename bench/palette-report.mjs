@@ -13,7 +13,7 @@ const dist = (p) => import(pathToFileURL(path.join(REPO_ROOT, 'dist', p)).href);
 
 export async function main(flags) {
   const { decode, decodeSize, readHeader } = await dist('pipeline/decode.js');
-  const { decodeTarget, planOutputSizes } = await dist('pipeline/output-sizes.js');
+  const { decodeTarget, planOutputSizes, sampleStep } = await dist('pipeline/output-sizes.js');
   const { paletteSample } = await dist('pipeline/sample.js');
   const { distinctPalette, toHex } = await dist('gradient/index.js');
   const { deltaE2000 } = await dist('gradient/colour.js');
@@ -31,7 +31,12 @@ export async function main(flags) {
     const source = { width: info.width, height: info.height };
     const size = decodeSize(info, decodeTarget(source, task), 'largest-output');
     const decoded = await decode(buf, info, size, DEFAULT_MAX_PIXELS);
-    const sample = await paletteSample(decoded, planOutputSizes(source, task).sample, size);
+    const sample = await paletteSample(
+      decoded,
+      planOutputSizes(source, task).sample,
+      size,
+      sampleStep(source, task),
+    );
     const entries = distinctPalette(
       sample.data,
       sample.channels,
