@@ -89,7 +89,7 @@ describe('imgproc without the native addon', () => {
     expect(report.cpu.cores).toBeGreaterThan(0);
   });
 
-  test('--cpu never loads the addon and says so', () => {
+  test('--cpu never resamples on the GPU and says so (the addon is loaded only for its allocator settings)', () => {
     const r = imgproc([fixture('harbour.jpg'), '--out', tempDir(), '--cpu', '--no-progress']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('backend: cpu (asked for)');
