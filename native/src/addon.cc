@@ -298,22 +298,33 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// One glibc malloc parameter from a JS integer named `name`: true where glibc took it, false
+// where this is not glibc.
+Napi::Value SetMallocParameter(const Napi::CallbackInfo& info, int param, const char* name) {
+  return Guarded(info, [&]() -> Napi::Value {
+    const Napi::Object o = Napi::Object::New(info.Env());
+    o.Set(name, info[0]);
+    const int value = ReadInt(o, name, name);
+#if defined(__GLIBC__)
+    return Napi::Boolean::New(info.Env(), mallopt(param, value) == 1);
+#else
+    (void)param;
+    (void)value;
+    return Napi::Boolean::New(info.Env(), false);
+#endif
+  });
+}
+
 // glibc raises its mmap threshold after each large block is freed (up to 32 MiB); image-sized
 // blocks then come from per-thread arenas that keep their peak, and a long run's RSS climbs (12
 // strips of 262144x64 at -j 1: 1.26 GB instead of 0.28 GB; npm run bench -- --memory). A fixed
 // threshold sends blocks this large to mmap, returned to the system when freed.
 Napi::Value SetMmapThreshold(const Napi::CallbackInfo& info) {
-  return Guarded(info, [&]() -> Napi::Value {
-    const Napi::Object o = Napi::Object::New(info.Env());
-    o.Set("bytes", info[0]);
-    const int bytes = ReadInt(o, "bytes", "bytes");
 #if defined(__GLIBC__)
-    return Napi::Boolean::New(info.Env(), mallopt(M_MMAP_THRESHOLD, bytes) == 1);
+  return SetMallocParameter(info, M_MMAP_THRESHOLD, "bytes");
 #else
-    (void)bytes;
-    return Napi::Boolean::New(info.Env(), false);
+  return SetMallocParameter(info, 0, "bytes");
 #endif
-  });
 }
 
 // glibc makes up to 8 arenas per core, each a heap of its own; the libuv and libvips threads that
@@ -321,17 +332,11 @@ Napi::Value SetMmapThreshold(const Napi::CallbackInfo& info) {
 // as cores keeps the RSS lower and the page faults (costly in a VM) at about a quarter fewer
 // (npm run bench -- --overhead).
 Napi::Value SetArenaMax(const Napi::CallbackInfo& info) {
-  return Guarded(info, [&]() -> Napi::Value {
-    const Napi::Object o = Napi::Object::New(info.Env());
-    o.Set("arenas", info[0]);
-    const int arenas = ReadInt(o, "arenas", "arenas");
 #if defined(__GLIBC__)
-    return Napi::Boolean::New(info.Env(), mallopt(M_ARENA_MAX, arenas) == 1);
+  return SetMallocParameter(info, M_ARENA_MAX, "arenas");
 #else
-    (void)arenas;
-    return Napi::Boolean::New(info.Env(), false);
+  return SetMallocParameter(info, 0, "arenas");
 #endif
-  });
 }
 
 Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
