@@ -13,21 +13,25 @@ if (!process.env.UV_THREADPOOL_SIZE) {
   // The default is two images per core (DEFAULT_CONCURRENCY_PER_CORE in src/config/options.ts).
   process.env.UV_THREADPOOL_SIZE = String(Math.min(1024, Math.max(4, (inFlight || cores * 2) * 3)));
 }
+// The V8 settings below, unless node was given the same flag; `imgproc doctor` lists what was set.
+const v8Set = (globalThis[Symbol.for('imgproc.v8Flags')] = []);
+function setV8Flag(flag) {
+  const name = flag.slice(0, flag.indexOf('='));
+  if (process.execArgv.some((a) => a === name || a.startsWith(`${name}=`))) return;
+  require('node:v8').setFlagsFromString(flag);
+  v8Set.push(flag);
+}
 // V8 hands a function to its optimising compiler once it has run for a while, a threshold set for
 // web pages. imgproc's own JavaScript is a small kernel per image (palette, placeholders), which
 // that threshold compiles, often more than once, within the first dozen images: more CPU than a
-// short run ever gets back. At 30 times the threshold a cold run of 12 samples costs about a tenth
-// less CPU, and warm code is as fast as before. A threshold given on node's command line is kept.
-if (!process.execArgv.some((a) => a.startsWith('--interrupt-budget'))) {
-  require('node:v8').setFlagsFromString('--interrupt-budget=2000000');
-}
+// short run ever gets back. At 30 times the threshold, the palettes and placeholders of 12 cold
+// samples cost about a third less CPU, and warm code is as fast as before.
+setV8Flag('--interrupt-budget=2000000');
 // imgproc's JavaScript heap is small (about 7 MiB live, 12 with the AWS SDK) while requests and
 // images churn through it, and V8 grows a small heap's limit slowly: an s3:// run of 42 photos
 // made 20 full collections (about 200 ms of pauses alone). Growing the limit to 4 times what is
 // live, V8's own ceiling for a heap it collects quickly, leaves 7, at a few tens of MiB of heap.
-if (!process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) {
-  require('node:v8').setFlagsFromString('--heap-growing-percent=300');
-}
+setV8Flag('--heap-growing-percent=300');
 // glibc gives each thread its arena on its first allocation, so the arena limit that the native
 // addon sets (src/native/allocator.ts, reported by `imgproc doctor`) is set here, before any
 // thread starts; a limit the user set, or an addon that is missing or turned off, is left alone.

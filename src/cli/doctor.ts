@@ -46,8 +46,34 @@ export interface DoctorReport {
   };
   /** Whether glibc returns image-sized blocks when freed (a long run's memory stays bounded). */
   allocator: AllocatorState;
+  /** V8 flags set by the bin at start, and those of them node was given instead. */
+  v8: V8Settings;
   /** Object storage (s3:// paths): endpoint, region, addressing, credential source. */
   s3: S3Report;
+}
+
+export interface V8Settings {
+  set: string[];
+  given: string[];
+}
+
+/** The V8 flags that the bin sets (bin/imgproc.cjs), and any of them given on node's command line. */
+const V8_FLAGS = ['--interrupt-budget', '--heap-growing-percent'];
+
+export function v8Settings(): V8Settings {
+  const set = (globalThis as Record<symbol, unknown>)[Symbol.for('imgproc.v8Flags')];
+  return {
+    set: Array.isArray(set) ? set.map(String) : [],
+    given: process.execArgv.filter((a) => V8_FLAGS.some((f) => a === f || a.startsWith(`${f}=`))),
+  };
+}
+
+function v8Line(v: V8Settings): string {
+  const parts = [
+    ...(v.set.length > 0 ? [`${v.set.join(' ')} (set by imgproc)`] : []),
+    ...(v.given.length > 0 ? [`${v.given.join(' ')} (given to node)`] : []),
+  ];
+  return `v8        ${parts.length > 0 ? parts.join(', ') : "V8's defaults"}`;
 }
 
 /** 12040 -> "12.4" */
@@ -147,6 +173,7 @@ export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> 
       machineMemory: memory.machineMemory(),
     },
     allocator: native.tuneAllocator(),
+    v8: v8Settings(),
     s3: await s3.buildS3Report(raw),
   };
 }
@@ -204,6 +231,7 @@ export function formatDoctorReport(r: DoctorReport): string {
     `memory    max-memory ${gib(r.defaults.maxMemory)} GiB for the images in flight ` +
       `(default: half of ${gib(r.defaults.machineMemory)} GiB, this machine's RAM or cgroup limit)`,
     ...allocatorLines(r.allocator),
+    v8Line(r.v8),
     ...formatS3Report(r.s3),
   );
   return lines.join('\n') + '\n';
