@@ -5,6 +5,11 @@ import { BIN, ROOT, runCli } from './helpers.js';
 
 const run = promisify(execFile);
 
+/** The caller's environment without IMGPROC_* settings, as runCli spawns the CLI. */
+function withoutImgprocVariables(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IMGPROC_')));
+}
+
 describe('the V8 settings the bin makes', () => {
   test('are set at start, and doctor lists them', async () => {
     const text = await runCli(['doctor']);
@@ -23,7 +28,7 @@ describe('the V8 settings the bin makes', () => {
     const { stdout } = await run(
       process.execPath,
       ['--heap-growing-percent=100', BIN, 'doctor', '--json'],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } },
+      { cwd: ROOT, env: { ...withoutImgprocVariables(), NO_COLOR: '1' } },
     );
     expect(JSON.parse(stdout).v8).toEqual({
       set: ['--interrupt-budget=2000000'],
