@@ -298,6 +298,15 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// glibc's mallopt parameters; elsewhere unused, since SetMallocParameter sets nothing there.
+#if defined(__GLIBC__)
+constexpr int kMallocMmapThreshold = M_MMAP_THRESHOLD;
+constexpr int kMallocArenaMax = M_ARENA_MAX;
+#else
+constexpr int kMallocMmapThreshold = 0;
+constexpr int kMallocArenaMax = 0;
+#endif
+
 // One glibc malloc parameter from a JS integer named `name`: true where glibc took it, false
 // where this is not glibc.
 Napi::Value SetMallocParameter(const Napi::CallbackInfo& info, int param, const char* name) {
@@ -320,11 +329,7 @@ Napi::Value SetMallocParameter(const Napi::CallbackInfo& info, int param, const 
 // strips of 262144x64 at -j 1: 1.26 GB instead of 0.28 GB; npm run bench -- --memory). A fixed
 // threshold sends blocks this large to mmap, returned to the system when freed.
 Napi::Value SetMmapThreshold(const Napi::CallbackInfo& info) {
-#if defined(__GLIBC__)
-  return SetMallocParameter(info, M_MMAP_THRESHOLD, "bytes");
-#else
-  return SetMallocParameter(info, 0, "bytes");
-#endif
+  return SetMallocParameter(info, kMallocMmapThreshold, "bytes");
 }
 
 // glibc makes up to 8 arenas per core, each a heap of its own; the libuv and libvips threads that
@@ -332,11 +337,7 @@ Napi::Value SetMmapThreshold(const Napi::CallbackInfo& info) {
 // as cores keeps the RSS lower and the page faults (costly in a VM) at about a quarter fewer
 // (npm run bench -- --overhead).
 Napi::Value SetArenaMax(const Napi::CallbackInfo& info) {
-#if defined(__GLIBC__)
-  return SetMallocParameter(info, M_ARENA_MAX, "arenas");
-#else
-  return SetMallocParameter(info, 0, "arenas");
-#endif
+  return SetMallocParameter(info, kMallocArenaMax, "arenas");
 }
 
 Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
