@@ -55,8 +55,12 @@ if (
     // No addon: imgproc runs with glibc's defaults, and doctor says how to fix it.
   }
 }
-import('../dist/bundle/main.js').catch((err) => {
+let main;
+try {
+  main = require.resolve('../dist/bundle/main.cjs');
+} catch (err) {
   process.stderr.write(`imgproc: cannot start: ${err && err.message ? err.message : err}\n`);
   process.stderr.write('Run `npm run build` (or reinstall) so that dist/ exists.\n');
   process.exit(1);
-});
+}
+require(main);

@@ -13,3 +13,4 @@ export {
   S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
+export { Upload } from '@aws-sdk/lib-storage';

@@ -32,7 +32,7 @@ export async function streamToObject(
   const { sdk, client } = await store.sdkClient();
   const contentType = opts.contentType ?? 'application/octet-stream';
   const known = opts.bytes !== undefined && opts.bytes <= MAX_PUT_BYTES ? opts.bytes : undefined;
-  const { Upload } = known === undefined ? await import('@aws-sdk/lib-storage') : { Upload: null };
+  const Upload = known === undefined ? sdk.Upload : null;
   let bodyError: Error | null = null;
   await store.run(url, async ({ bucket, key }) => {
     const params = { Bucket: bucket, Key: key, Body: body, ContentType: contentType };
