@@ -55,12 +55,10 @@ if (
     // No addon: imgproc runs with glibc's defaults, and doctor says how to fix it.
   }
 }
-let main;
-try {
-  main = require.resolve('../dist/bundle/main.cjs');
-} catch (err) {
-  process.stderr.write(`imgproc: cannot start: ${err && err.message ? err.message : err}\n`);
+const main = require('node:path').join(__dirname, '../dist/bundle/main.cjs');
+if (!require('node:fs').existsSync(main)) {
+  process.stderr.write(`imgproc: cannot start: ${main} is missing\n`);
   process.stderr.write('Run `npm run build` (or reinstall) so that dist/ exists.\n');
   process.exit(1);
 }
-require(main);
+require('./load-bundle.cjs').loadBundle(main);

@@ -50,7 +50,11 @@ export interface DoctorReport {
   v8: V8Settings;
   /** Object storage (s3:// paths): endpoint, region, addressing, credential source. */
   s3: S3Report;
+  /** What became of the V8 code cache of each bundle loaded so far (bin/load-bundle.cjs). */
+  codeCache: Record<string, CodeCacheStatus>;
 }
+
+export type CodeCacheStatus = 'used' | 'missing' | 'stale' | 'rejected';
 
 export interface V8Settings {
   set: string[];
@@ -66,6 +70,33 @@ export function v8Settings(): V8Settings {
     set: Array.isArray(set) ? set.map(String) : [],
     given: process.execArgv.filter((a) => V8_FLAGS.some((f) => a === f || a.startsWith(`${f}=`))),
   };
+}
+
+/** The bundles the bin has loaded, each with what became of its code cache. */
+export function codeCacheStatuses(): Record<string, CodeCacheStatus> {
+  const found = (globalThis as Record<symbol, unknown>)[Symbol.for('imgproc.codeCache')];
+  return found && typeof found === 'object'
+    ? { ...(found as Record<string, CodeCacheStatus>) }
+    : {};
+}
+
+const CACHE_WHY: Record<Exclude<CodeCacheStatus, 'used'>, string> = {
+  missing: 'none was built',
+  stale: 'built for an earlier bundle',
+  rejected: 'built by another Node version or with other V8 flags',
+};
+
+function codeCacheLines(statuses: Record<string, CodeCacheStatus>): string[] {
+  const names = Object.keys(statuses);
+  if (names.length === 0) return ['cache     not used (imgproc was not started by its bin)'];
+  const unused = names.filter((n) => statuses[n] !== 'used');
+  if (unused.length === 0) return [`cache     V8 code cache used for ${names.join(', ')}`];
+  return [
+    `cache     V8 code cache not used for ${unused
+      .map((n) => `${n} (${CACHE_WHY[statuses[n] as Exclude<CodeCacheStatus, 'used'>]})`)
+      .join(', ')}: start-up costs more CPU`,
+    '          to fix: npm run build',
+  ];
 }
 
 function v8Line(v: V8Settings): string {
@@ -175,6 +206,8 @@ export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> 
     allocator: native.tuneAllocator(),
     v8: v8Settings(),
     s3: await s3.buildS3Report(raw),
+    // After the S3 report, which loads the SDK's bundle.
+    codeCache: codeCacheStatuses(),
   };
 }
 
@@ -232,6 +265,7 @@ export function formatDoctorReport(r: DoctorReport): string {
       `(default: half of ${gib(r.defaults.machineMemory)} GiB, this machine's RAM or cgroup limit)`,
     ...allocatorLines(r.allocator),
     v8Line(r.v8),
+    ...codeCacheLines(r.codeCache),
     ...formatS3Report(r.s3),
   );
   return lines.join('\n') + '\n';
