@@ -9,9 +9,18 @@ import type { BackendName, RawImage, ResampleRequest } from '../types.js';
 export const BACKEND_CHOICES = ['auto', 'cuda', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
+/**
+ * The blurred placeholder as the CPU backend returns it: the thumbnail's pixels, which the encoder
+ * blurs as it encodes them (encodeWebp), in one libvips pipeline instead of two.
+ */
+export interface DeferredBlur extends RawImage {
+  blurSigma: number;
+}
+
 export interface ResampleResult {
   thumb?: RawImage;
-  blur?: RawImage;
+  /** Blurred pixels, or, from the CPU backend, the thumbnail and the blur still to apply. */
+  blur?: RawImage | DeferredBlur;
   lq?: RawImage;
   sample?: RawImage;
   /** One image per requested width, in the request's order. */

@@ -1,5 +1,6 @@
 import sharp from '../sharp.js';
 import { vipsOperation } from '../backends/vips-errors.js';
+import type { DeferredBlur } from '../backends/backend.js';
 import type { RawImage } from '../types.js';
 
 export interface WebpSettings {
@@ -7,14 +8,22 @@ export interface WebpSettings {
   effort: number;
 }
 
-/** Raw pixels to WebP. Raw input carries no metadata, so nothing leaks into the output. */
-export function encodeWebp(image: RawImage, settings: WebpSettings): Promise<Buffer> {
+/**
+ * Raw pixels to WebP, blurred first where the backend left the blur to the encoder. Raw input
+ * carries no metadata, so nothing leaks into the output.
+ */
+export function encodeWebp(
+  image: RawImage | DeferredBlur,
+  settings: WebpSettings,
+): Promise<Buffer> {
   const { width, height, channels } = image;
-  return vipsOperation(() =>
-    sharp(image.data, { raw: { width, height, channels } })
+  return vipsOperation(() => {
+    let pipeline = sharp(image.data, { raw: { width, height, channels } });
+    if ('blurSigma' in image) pipeline = pipeline.blur(image.blurSigma);
+    return pipeline
       .webp({ quality: settings.quality, effort: settings.effort, alphaQuality: 100 })
-      .toBuffer(),
-  );
+      .toBuffer();
+  });
 }
 
 /** Longer side of the blur data URL's image. */
