@@ -15,6 +15,7 @@
 #include "cuda_engine.h"
 #include "error.h"
 #include "plan.h"
+#include "palette/median_cut.h"
 #include "reference/reference.h"
 
 #ifndef IMGPROC_VERSION
@@ -340,6 +341,45 @@ Napi::Value SetArenaMax(const Napi::CallbackInfo& info) {
   return SetMallocParameter(info, kMallocArenaMax, "arenas");
 }
 
+// medianCutSteps(pixels, channels, fewest, most): the palettes of src/gradient/median-cut.ts's
+// medianCutSteps, flat: [palettes, then for each: entries, then r, g, b, count per entry]. On the
+// calling thread: a palette's sample is at most 100 px a side, some tens of microseconds.
+Napi::Value MedianCutSteps(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    const Napi::Value data = info[0];
+    if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw InvalidArg("Expected Buffer or Uint8Array for pixels but received " + Received(data));
+    }
+    const Napi::Object args = Napi::Object::New(info.Env());
+    args.Set("channels", info[1]);
+    args.Set("fewest", info[2]);
+    args.Set("most", info[3]);
+    const int channels = ReadInt(args, "channels", "channels");
+    const int fewest = ReadInt(args, "fewest", "fewest");
+    const int most = ReadInt(args, "most", "most");
+    const auto pixels = data.As<Napi::Uint8Array>();
+    if ((channels != 3 && channels != 4) || pixels.ByteLength() % channels != 0 || most < 1) {
+      throw InvalidArg("Expected whole 3- or 4-channel pixels and at least one colour");
+    }
+    const auto steps = palette::MedianCutSteps(pixels.Data(), pixels.ByteLength(), channels, fewest, most);
+    size_t length = 1;
+    for (const auto& step : steps) length += 1 + 4 * step.size();
+    Napi::Int32Array out = Napi::Int32Array::New(info.Env(), length);
+    size_t at = 0;
+    out[at++] = static_cast<int32_t>(steps.size());
+    for (const auto& step : steps) {
+      out[at++] = static_cast<int32_t>(step.size());
+      for (const palette::Entry& e : step) {
+        out[at++] = e.r;
+        out[at++] = e.g;
+        out[at++] = e.b;
+        out[at++] = e.count;
+      }
+    }
+    return out;
+  });
+}
+
 Napi::Value CudaStatus(const Napi::CallbackInfo& info) {
   auto status = std::make_shared<CudaInfo>();
   auto* worker = new TaskWorker(
@@ -417,6 +457,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaBenchKernels", Napi::Function::New(env, CudaBench, "cudaBenchKernels"));
   exports.Set("setMmapThreshold", Napi::Function::New(env, SetMmapThreshold, "setMmapThreshold"));
   exports.Set("setArenaMax", Napi::Function::New(env, SetArenaMax, "setArenaMax"));
+  exports.Set("medianCutSteps", Napi::Function::New(env, MedianCutSteps, "medianCutSteps"));
   return exports;
 }
 

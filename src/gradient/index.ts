@@ -1,5 +1,6 @@
 import type { RawImage } from '../types.js';
 import { toHex } from './colour.js';
+import type { MedianCutSteps } from './median-cut.js';
 import { distinctPalette } from './palette.js';
 import { colourRoles, gradientCss, NEUTRAL_GREY } from './roles.js';
 
@@ -18,7 +19,14 @@ export interface GradientRecord {
 }
 
 export { contrastRatio, relativeLuminance, toHex, type Rgb } from './colour.js';
-export { medianCut, OPAQUE_ALPHA, type PaletteEntry } from './median-cut.js';
+export {
+  medianCut,
+  medianCutSteps,
+  OPAQUE_ALPHA,
+  stepsFromFlat,
+  type MedianCutSteps,
+  type PaletteEntry,
+} from './median-cut.js';
 export { distinctPalette, MIN_PALETTE_DELTA_E } from './palette.js';
 export {
   placeholders,
@@ -38,14 +46,18 @@ export type PaletteRecord = Pick<
  * The sidecar's palette, colour roles and CSS from a small decoded sample: no two colours closer
  * than MIN_PALETTE_DELTA_E. An image with no opaque pixel gets the one-colour palette `["#808080"]`.
  */
-export function computeGradient(sample: RawImage, paletteSize: number): PaletteRecord {
+export function computeGradient(
+  sample: RawImage,
+  paletteSize: number,
+  steps?: MedianCutSteps,
+): PaletteRecord {
   const expected = sample.width * sample.height * sample.channels;
   if (sample.data.length !== expected) {
     throw new RangeError(
       `Expected ${expected} bytes for a ${sample.width}x${sample.height}x${sample.channels} sample but received ${sample.data.length}`,
     );
   }
-  const entries = distinctPalette(sample.data, sample.channels, paletteSize);
+  const entries = distinctPalette(sample.data, sample.channels, paletteSize, undefined, steps);
   const { primary, secondary, foreground } = colourRoles(entries);
   return {
     palette: entries.length > 0 ? entries.map(toHex) : [toHex(NEUTRAL_GREY)],

@@ -181,6 +181,30 @@ export function* medianCutSteps(
   }
 }
 
+/** A `medianCutSteps`: the JavaScript one, or the native addon's through `stepsFromFlat`. */
+export type MedianCutSteps = (
+  pixels: Uint8Array,
+  channels: 3 | 4,
+  fewest: number,
+  most: number,
+) => Iterable<PaletteEntry[]>;
+
+/**
+ * The palettes of the native addon's medianCutSteps, laid out flat (the palettes' count, then each
+ * palette's entry count and its entries' r, g, b, count), as `medianCutSteps` yields them.
+ */
+export function* stepsFromFlat(flat: Int32Array): Generator<PaletteEntry[]> {
+  let at = 1;
+  for (let step = 0; step < flat[0]!; step++) {
+    const entries: PaletteEntry[] = [];
+    const count = flat[at++]!;
+    for (let k = 0; k < count; k++, at += 4) {
+      entries.push({ r: flat[at]!, g: flat[at + 1]!, b: flat[at + 2]!, count: flat[at + 3]! });
+    }
+    yield entries;
+  }
+}
+
 /**
  * Median-cut quantisation of interleaved 8-bit RGB or RGBA pixels (straight alpha).
  * Returns at most `maxColours` distinct colours, each the rounded mean of its box, most

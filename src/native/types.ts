@@ -88,4 +88,9 @@ export interface NativeAddon {
   setMmapThreshold?(bytes: number): boolean;
   /** glibc's mallopt(M_ARENA_MAX): false elsewhere. Absent from addons built before it. */
   setArenaMax?(arenas: number): boolean;
+  /**
+   * src/gradient/median-cut.ts's medianCutSteps, integer for integer, flat: the palettes' count,
+   * then each palette's entry count and its entries' r, g, b, count. Absent from addons built before it.
+   */
+  medianCutSteps?(pixels: Uint8Array, channels: number, fewest: number, most: number): Int32Array;
 }

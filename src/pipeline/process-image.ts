@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { Backend, ResampleResult } from '../backends/backend.js';
 import { ImageInputError } from '../errors.js';
-import { computeGradient, placeholderSet } from '../gradient/index.js';
+import { placeholderSet } from '../gradient/index.js';
 import { Storages, isObjectUrl, locate, type Storage } from '../storage/index.js';
 import type { RawImage, ResampleRequest, Size } from '../types.js';
 import { decode, decodeSize, readHeader, type SourceInfo } from './decode.js';
@@ -10,6 +10,7 @@ import type { MemoryBudget } from './memory-budget.js';
 import { Admission } from './admission.js';
 import type { ComputeSlots } from './compute-slots.js';
 import { decodeTarget, planOutputSizes, sampleStep } from './output-sizes.js';
+import { paletteOf } from './palette.js';
 import { paletteSample } from './sample.js';
 import { probeSource, sha256Hex } from './source.js';
 import { optionsHash, readCurrentSidecar, serializeSidecar } from './sidecar.js';
@@ -238,7 +239,7 @@ async function processAdmitted(
     ...(sample && placeholderImages && dataUrl !== undefined
       ? {
           gradient: {
-            ...computeGradient(sample, task.options.paletteSize),
+            ...paletteOf(sample, task.options.paletteSize),
             blurDataUrl: dataUrl,
             ...placeholderImages.hashes,
             aspectRatio: Math.round((info.width / info.height) * 1e4) / 1e4,
