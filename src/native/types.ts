@@ -1,4 +1,4 @@
-import type { RawImage, ResampleRequest } from '../types.js';
+import type { RawImage, ResampleRequest, Size } from '../types.js';
 
 /** What the addon says about its own build. */
 export interface NativeBuildInfo {
@@ -93,4 +93,6 @@ export interface NativeAddon {
    * then each palette's entry count and its entries' r, g, b, count. Absent from addons built before it.
    */
   medianCutSteps?(pixels: Uint8Array, channels: number, fewest: number, most: number): Int32Array;
+  /** src/pipeline/sample.ts's areaSample, byte for byte. Absent from addons built before it. */
+  areaSample?(source: RawImage, size: Size): Buffer;
 }
