@@ -1,14 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { loadNativeAddon } from '../../src/native/index.js';
 import { areaSample, areaSampleJs } from '../../src/pipeline/sample.js';
 import type { RawImage } from '../../src/types.js';
+import { addonFunction } from './helpers.js';
 
-const load = loadNativeAddon({});
-if (!load.ok) throw new Error(load.details);
-const addon = load.addon;
-const native = addon.areaSample?.bind(addon);
-if (!native)
-  throw new Error('the built addon has no areaSample: rebuild it (npm run build:native)');
+const native = addonFunction('areaSample');
 
 function image(width: number, height: number, channels: 3 | 4, seed: number): RawImage {
   const data = Buffer.alloc(width * height * channels);
@@ -22,7 +17,13 @@ function image(width: number, height: number, channels: 3 | 4, seed: number): Ra
   return { data, width, height, channels };
 }
 
-const px = (...values: number[]) => Buffer.from(values);
+/** A one-pixel-high image of `channels` channels. */
+const row = (channels: 3 | 4, ...values: number[]): RawImage => ({
+  data: Buffer.from(values),
+  width: values.length / channels,
+  height: 1,
+  channels,
+});
 
 describe('the palette sample’s area mean', () => {
   test('gives the same bytes in the addon and in JavaScript, at any size and ratio', () => {
@@ -45,34 +46,19 @@ describe('the palette sample’s area mean', () => {
 
   test('averages whole and partly covered pixels by their share, rounding half up', () => {
     // 2x1 to 1x1: the mean of 10 and 21 is 15.5, which rounds to 16.
-    const two: RawImage = { data: px(10, 0, 0, 21, 0, 255), width: 2, height: 1, channels: 3 };
+    const two = row(3, 10, 0, 0, 21, 0, 255);
     expect([...areaSample(two, { width: 1, height: 1 }).data]).toEqual([16, 0, 128]);
     // 3x1 to 2x1: the middle pixel is split half and half.
-    const three: RawImage = {
-      data: px(0, 0, 0, 90, 90, 90, 180, 180, 180),
-      width: 3,
-      height: 1,
-      channels: 3,
-    };
+    const three = row(3, 0, 0, 0, 90, 90, 90, 180, 180, 180);
     expect([...areaSample(three, { width: 2, height: 1 }).data]).toEqual([
       30, 30, 30, 150, 150, 150,
     ]);
   });
 
   test('weights colours by alpha, so a transparent pixel’s colour does not bleed', () => {
-    const rgba: RawImage = {
-      data: px(255, 0, 0, 0, 0, 0, 255, 255),
-      width: 2,
-      height: 1,
-      channels: 4,
-    };
+    const rgba = row(4, 255, 0, 0, 0, 0, 0, 255, 255);
     expect([...areaSample(rgba, { width: 1, height: 1 }).data]).toEqual([0, 0, 255, 128]);
-    const clear: RawImage = {
-      data: px(255, 9, 9, 0, 9, 255, 9, 0),
-      width: 2,
-      height: 1,
-      channels: 4,
-    };
+    const clear = row(4, 255, 9, 9, 0, 9, 255, 9, 0);
     expect([...areaSample(clear, { width: 1, height: 1 }).data]).toEqual([0, 0, 0, 0]);
   });
 

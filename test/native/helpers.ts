@@ -1,10 +1,21 @@
 import { resolve } from 'node:path';
 import sharp from 'sharp';
 import type { RawImage } from '../../src/types.js';
-import { loadNativeAddon, NativeBinding } from '../../src/native/index.js';
+import { loadNativeAddon, NativeBinding, type NativeAddon } from '../../src/native/index.js';
 
 export const FIXTURES = resolve('fixtures/photos');
 export const fixture = (name: string) => resolve(FIXTURES, name);
+
+/** One of the built addon's functions, bound to it; throws when the addon or the function is missing. */
+export function addonFunction<K extends keyof NativeAddon>(name: K): NonNullable<NativeAddon[K]> {
+  const load = loadNativeAddon({});
+  if (!load.ok) throw new Error(load.details);
+  const fn = load.addon[name];
+  if (typeof fn !== 'function') {
+    throw new Error(`the built addon has no ${name}: rebuild it (npm run build:native)`);
+  }
+  return fn.bind(load.addon) as NonNullable<NativeAddon[K]>;
+}
 
 /** The built addon, or a reason why there is none. */
 export function openBinding(env: NodeJS.ProcessEnv = {}): NativeBinding {

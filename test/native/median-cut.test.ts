@@ -7,21 +7,15 @@ import {
   stepsFromFlat,
   type PaletteEntry,
 } from '../../src/gradient/index.js';
-import { loadNativeAddon } from '../../src/native/index.js';
 import { paletteMedianCut } from '../../src/pipeline/palette.js';
-import { FIXTURES, fixture } from './helpers.js';
+import { FIXTURES, addonFunction, fixture } from './helpers.js';
 
-const load = loadNativeAddon({});
-if (!load.ok) throw new Error(load.details);
-const addon = load.addon;
-const native = addon.medianCutSteps?.bind(addon);
-if (!native)
-  throw new Error('the built addon has no medianCutSteps: rebuild it (npm run build:native)');
+const native = addonFunction('medianCutSteps');
 
 function bothWays(pixels: Uint8Array, channels: 3 | 4, fewest: number, most: number) {
   return {
     js: [...medianCutSteps(pixels, channels, fewest, most)],
-    native: [...stepsFromFlat(native!(pixels, channels, fewest, most))],
+    native: [...stepsFromFlat(native(pixels, channels, fewest, most))],
   };
 }
 
