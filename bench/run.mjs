@@ -102,10 +102,35 @@ const TARGETS = [
     goal: '≥ 0.952× (≤ 5% more)',
     overhead: true,
   },
+  // Like for like: the bare script given the huge pages imgproc takes (bin/huge-pages.cjs), and
+  // imgproc held to 4 KiB pages like the bare script.
+  {
+    what: 'imgproc vs bare sharp, both with huge pages (images/s)',
+    a: 'imgproc',
+    b: 'bare-hp',
+    min: 1 / 1.05,
+    goal: '≥ 0.952× (≤ 5% more)',
+    overhead: true,
+  },
+  {
+    what: 'imgproc vs bare sharp, both with 4 KiB pages (images/s)',
+    a: 'imgproc-4k',
+    b: 'bare',
+    min: 1 / 1.05,
+    goal: '≥ 0.952× (≤ 5% more)',
+    overhead: true,
+  },
   {
     what: 'imgproc --widths vs bare sharp --widths (images/s)',
     a: 'imgproc-srcset',
     b: 'bare-srcset',
+    min: null,
+    overhead: true,
+  },
+  {
+    what: 'imgproc --widths vs bare sharp --widths, both with huge pages (images/s)',
+    a: 'imgproc-srcset',
+    b: 'bare-srcset-hp',
     min: null,
     overhead: true,
   },
@@ -119,11 +144,15 @@ const TARGETS = [
 const RSS_LIMIT_KIB = 1024 * 1024;
 const SRCSET_WIDTHS = '320,640,1280';
 /** `--overhead`: the default job and the srcset job against plain sharp, as the README reports. */
-const OVERHEAD_CONTENDERS = 'imgproc,bare,imgproc-srcset,bare-srcset';
+const OVERHEAD_CONTENDERS =
+  'imgproc,imgproc-4k,bare,bare-hp,imgproc-srcset,bare-srcset,bare-srcset-hp';
+/** What imgproc's bin sets for itself where the kernel gives huge pages on request. */
+const HUGE_PAGES = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
 
 function contenders(settingsJson, backend, imgprocArgs) {
-  const imgproc = (id, label, extra, outputs) => ({
+  const imgproc = (id, label, extra, outputs, env) => ({
     id,
+    env,
     label: [label, ...imgprocArgs].join(' '),
     outputs,
     command: NODE,
@@ -146,8 +175,9 @@ function contenders(settingsJson, backend, imgprocArgs) {
       imgproc('imgproc', 'imgproc --cpu', ['--cpu'], 3),
     ];
   }
-  const bench = (id, label, file, outputs, needs, extra = []) => ({
+  const bench = (id, label, file, outputs, needs, extra = [], env) => ({
     id,
+    env,
     label,
     outputs,
     needs,
@@ -162,6 +192,8 @@ function contenders(settingsJson, backend, imgprocArgs) {
     imgproc('imgproc-thumb', 'imgproc --cpu --ops thumb', ['--cpu', '--ops', 'thumb'], 1),
     bench('vips-thumb', 'vipsthumbnail, 1 process/core', 'vips-thumbnail.mjs', 1, 'vipsthumbnail'),
     bench('bare', 'bare sharp (same WebPs, nothing else)', 'bare-sharp.mjs', 3),
+    imgproc('imgproc-4k', 'imgproc --cpu, 4 KiB pages', ['--cpu'], 3, { IMGPROC_HUGE_PAGES: '0' }),
+    bench('bare-hp', 'bare sharp, huge pages', 'bare-sharp.mjs', 3, undefined, [], HUGE_PAGES),
     imgproc('imgproc-srcset', `imgproc --cpu --widths ${SRCSET_WIDTHS}`, ['--cpu', ...widths], 6),
     bench(
       'bare-srcset',
@@ -170,6 +202,15 @@ function contenders(settingsJson, backend, imgprocArgs) {
       6,
       undefined,
       widths,
+    ),
+    bench(
+      'bare-srcset-hp',
+      `bare sharp --widths ${SRCSET_WIDTHS}, huge pages`,
+      'bare-sharp.mjs',
+      6,
+      undefined,
+      widths,
+      HUGE_PAGES,
     ),
   ];
 }
@@ -314,7 +355,7 @@ async function main() {
       mkdirSync(out, { recursive: true });
       console.error(`bench: run ${run + 1}/${runs} ${c.label} …`);
       const m = await measure(c.command, c.args(inputDir, out), {
-        env: cleanEnv(),
+        env: { ...cleanEnv(), ...c.env },
         cwd: REPO_ROOT,
         timeoutS,
       });

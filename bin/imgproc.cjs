@@ -36,24 +36,27 @@ setV8Flag('--heap-growing-percent=300');
 // addon sets (src/native/allocator.ts, reported by `imgproc doctor`) is set here, before any
 // thread starts; a limit the user set, or an addon that is missing or turned off, is left alone.
 const env = process.env;
-if (
-  process.platform === 'linux' &&
-  env.MALLOC_ARENA_MAX === undefined &&
-  !/glibc\.malloc\.arena_max/.test(env.GLIBC_TUNABLES || '') &&
-  env.IMGPROC_NATIVE !== '0' &&
-  env.IMGPROC_NATIVE !== 'off'
-) {
+let addon;
+if (process.platform === 'linux' && env.IMGPROC_NATIVE !== '0' && env.IMGPROC_NATIVE !== 'off') {
   try {
-    const addon = require(
+    addon = require(
       env.IMGPROC_NATIVE_PATH ||
         require('node:path').join(__dirname, '../native/build/Release/imgproc_native.node'),
     );
-    if (typeof addon.setArenaMax === 'function') {
-      addon.setArenaMax(Math.max(1, require('node:os').availableParallelism()));
-    }
   } catch {
     // No addon: imgproc runs with glibc's defaults, and doctor says how to fix it.
   }
+}
+// Huge pages, by starting again with GLIBC_TUNABLES set (bin/huge-pages.cjs); `imgproc doctor`
+// says which. Before the arena limit: a process that starts again sets it then.
+globalThis[Symbol.for('imgproc.hugePages')] = require('./huge-pages.cjs').withHugePages(addon);
+if (
+  addon &&
+  typeof addon.setArenaMax === 'function' &&
+  env.MALLOC_ARENA_MAX === undefined &&
+  !/glibc\.malloc\.arena_max/.test(env.GLIBC_TUNABLES || '')
+) {
+  addon.setArenaMax(Math.max(1, require('node:os').availableParallelism()));
 }
 const main = require('node:path').join(__dirname, '../dist/bundle/main.cjs');
 if (!require('node:fs').existsSync(main)) {

@@ -11,12 +11,14 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "cuda_engine.h"
 #include "error.h"
 #include "plan.h"
 #include "palette/area_sample.h"
 #include "palette/median_cut.h"
+#include "process/exec.h"
 #include "reference/reference.h"
 
 #ifndef IMGPROC_VERSION
@@ -297,6 +299,11 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   out.Set("cuda", false);
 #endif
   out.Set("napiVersion", NAPI_VERSION);
+#if defined(__GLIBC__)
+  out.Set("glibc", true);
+#else
+  out.Set("glibc", false);
+#endif
   return out;
 }
 
@@ -340,6 +347,32 @@ Napi::Value SetMmapThreshold(const Napi::CallbackInfo& info) {
 // (npm run bench -- --overhead).
 Napi::Value SetArenaMax(const Napi::CallbackInfo& info) {
   return SetMallocParameter(info, kMallocArenaMax, "arenas");
+}
+
+std::vector<std::string> ReadStrings(const Napi::Value& v, const std::string& path) {
+  if (!v.IsArray()) throw InvalidArg("Expected array for " + path + " but received " + Received(v));
+  const Napi::Array a = v.As<Napi::Array>();
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    const Napi::Value item = a.Get(i);
+    if (!item.IsString()) {
+      throw InvalidArg("Expected string for " + path + "[" + std::to_string(i) + "] but received " + Received(item));
+    }
+    out.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+// exec(file, argv, env): this process replaced by `file` (execve), for bin/imgproc.cjs to start
+// again with glibc tunables that take effect only at start. Returns the errno only if it failed.
+Napi::Value Exec(const Napi::CallbackInfo& info) {
+  return Guarded(info, [&]() -> Napi::Value {
+    if (!info[0].IsString()) throw InvalidArg("Expected string for file but received " + Received(info[0]));
+    const std::string file = info[0].As<Napi::String>().Utf8Value();
+    const std::vector<std::string> argv = ReadStrings(info[1], "argv");
+    const std::vector<std::string> env = ReadStrings(info[2], "env");
+    return Napi::Number::New(info.Env(), process::Replace(file, argv, env));
+  });
 }
 
 // medianCutSteps(pixels, channels, fewest, most): the palettes of src/gradient/median-cut.ts's
@@ -483,6 +516,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaBenchKernels", Napi::Function::New(env, CudaBench, "cudaBenchKernels"));
   exports.Set("setMmapThreshold", Napi::Function::New(env, SetMmapThreshold, "setMmapThreshold"));
   exports.Set("setArenaMax", Napi::Function::New(env, SetArenaMax, "setArenaMax"));
+  exports.Set("exec", Napi::Function::New(env, Exec, "exec"));
   exports.Set("medianCutSteps", Napi::Function::New(env, MedianCutSteps, "medianCutSteps"));
   exports.Set("areaSample", Napi::Function::New(env, AreaSample, "areaSample"));
   return exports;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RawOptions } from '../config/options.js';
-import type { AllocatorState } from '../native/index.js';
+import type { AllocatorState, HugePages } from '../native/index.js';
 import { formatS3Report, type S3Report } from './doctor-s3.js';
 
 const GIB = 1024 ** 3;
@@ -46,6 +46,8 @@ export interface DoctorReport {
   };
   /** Whether glibc returns image-sized blocks when freed (a long run's memory stays bounded). */
   allocator: AllocatorState;
+  /** Whether glibc's malloc takes 2 MiB pages (fewer page faults), and why. */
+  hugePages: HugePages;
   /** V8 flags set by the bin at start, and those of them node was given instead. */
   v8: V8Settings;
   /** Object storage (s3:// paths): endpoint, region, addressing, credential source. */
@@ -204,6 +206,7 @@ export async function buildDoctorReport(raw: RawOptions): Promise<DoctorReport> 
       machineMemory: memory.machineMemory(),
     },
     allocator: native.tuneAllocator(),
+    hugePages: native.hugePages(),
     v8: v8Settings(),
     s3: await s3.buildS3Report(raw),
     // After the S3 report, which loads the SDK's bundle.
@@ -264,6 +267,7 @@ export function formatDoctorReport(r: DoctorReport): string {
     `memory    max-memory ${gib(r.defaults.maxMemory)} GiB for the images in flight ` +
       `(default: half of ${gib(r.defaults.machineMemory)} GiB, this machine's RAM or cgroup limit)`,
     ...allocatorLines(r.allocator),
+    `pages     ${r.hugePages.state === 'on' ? 'transparent huge pages for malloc' : '4 KiB pages for malloc'} (${r.hugePages.why})`,
     v8Line(r.v8),
     ...codeCacheLines(r.codeCache),
     ...formatS3Report(r.s3),

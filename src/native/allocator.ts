@@ -30,7 +30,11 @@ function tune(env: NodeJS.ProcessEnv): AllocatorState {
   if (process.platform !== 'linux') return { tuned: false, why: 'not Linux' };
   const set = USER_SETTINGS.find((name) => env[name] !== undefined);
   if (set) return { tuned: true, how: `as set by ${set}=${env[set]}` };
-  if (/glibc\.malloc\./.test(env.GLIBC_TUNABLES ?? '')) {
+  if (
+    /glibc\.malloc\.(?:mmap_threshold|trim_threshold|top_pad|mmap_max)/.test(
+      env.GLIBC_TUNABLES ?? '',
+    )
+  ) {
     return { tuned: true, how: 'as set by GLIBC_TUNABLES' };
   }
   const load = nativeAddon();
@@ -61,4 +65,20 @@ let state: AllocatorState | undefined;
 export function tuneAllocator(env: NodeJS.ProcessEnv = process.env): AllocatorState {
   state ??= tune(env);
   return state;
+}
+
+/** Whether glibc's malloc takes transparent huge pages (bin/huge-pages.cjs), and why. */
+export interface HugePages {
+  state: 'on' | 'off';
+  why: string;
+}
+
+/** What the bin decided about huge pages before anything else ran. */
+export function hugePages(): HugePages {
+  const found = (globalThis as Record<symbol, unknown>)[Symbol.for('imgproc.hugePages')] as
+    Partial<HugePages> | undefined;
+  if (found?.state === 'on' || found?.state === 'off') {
+    return { state: found.state, why: String(found.why) };
+  }
+  return { state: 'off', why: 'imgproc was not started by its bin' };
 }

@@ -10,7 +10,13 @@ import type {
 } from './types.js';
 
 export { isStickyCudaError, NativeError, type NativeErrorCode } from './errors.js';
-export { tuneAllocator, MMAP_THRESHOLD, type AllocatorState } from './allocator.js';
+export {
+  hugePages,
+  tuneAllocator,
+  MMAP_THRESHOLD,
+  type AllocatorState,
+  type HugePages,
+} from './allocator.js';
 export { loadNativeAddon, nativeAddon, type NativeLoad } from './loader.js';
 export type * from './types.js';
 

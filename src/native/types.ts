@@ -8,6 +8,8 @@ export interface NativeBuildInfo {
   cudaArchitectures?: string;
   cudaToolkitVersion?: string;
   napiVersion: number;
+  /** Built for glibc (absent from addons built before it). */
+  glibc?: boolean;
 }
 
 export interface CudaDevice {
@@ -84,6 +86,11 @@ export interface NativeAddon {
     channels: 3 | 4;
     iterations: number;
   }): Promise<KernelTiming[]>;
+  /**
+   * This process replaced by `file` (execve), standard streams kept; returns the errno only when
+   * that failed. Absent from addons built before it.
+   */
+  exec?(file: string, argv: string[], env: string[]): number;
   /** glibc's mallopt(M_MMAP_THRESHOLD): false elsewhere. Absent from addons built before it. */
   setMmapThreshold?(bytes: number): boolean;
   /** glibc's mallopt(M_ARENA_MAX): false elsewhere. Absent from addons built before it. */

@@ -1,0 +1,61 @@
+'use strict';
+// Transparent huge pages for glibc's malloc: libvips and the source bytes of each image take tens
+// of MiB of fresh memory, mapped 4 KiB at a time unless the kernel is asked for 2 MiB pages. A
+// page fault costs a few microseconds in a virtual machine, tens on some, so that on a 2-core VM
+// a quarter of imgproc's CPU went to them (npm run bench -- --overhead). glibc asks for huge pages
+// only when GLIBC_TUNABLES says so at start, so bin/imgproc.cjs starts again with it set:
+// the same process (execve), the same arguments, one more Node start-up (some 40 ms).
+const TUNABLE = 'glibc.malloc.hugetlb';
+const MODE_FILE = '/sys/kernel/mm/transparent_hugepage/enabled';
+
+/** The kernel's THP mode ('always', 'madvise', 'never'), or undefined where it has none. */
+function kernelMode(read = require('node:fs').readFileSync) {
+  try {
+    return /\[(\w+)\]/.exec(read(MODE_FILE, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether this process has huge pages ('on'/'off', and why), or `restart` with the GLIBC_TUNABLES
+ * that would give them. `glibc`: whether this process runs on glibc (the addon was built for it).
+ */
+function hugePagePlan(env, { platform, glibc, mode }) {
+  const off = (why) => ({ state: 'off', why });
+  if (platform !== 'linux') return off('not Linux');
+  const setting = env.IMGPROC_HUGE_PAGES;
+  if (setting === '0' || setting === 'off') return off(`IMGPROC_HUGE_PAGES=${setting}`);
+  const tunables = env.GLIBC_TUNABLES || '';
+  const own = /(?:^|:)glibc\.malloc\.hugetlb=(\d+)/.exec(tunables);
+  if (own)
+    return {
+      state: own[1] === '0' ? 'off' : 'on',
+      why: `GLIBC_TUNABLES ${own[0].replace(/^:/, '')}`,
+    };
+  if (!glibc) return off('not glibc, or no native addon to start again with');
+  if (mode === undefined) return off(`the kernel has no transparent huge pages (${MODE_FILE})`);
+  if (mode === 'never') return off('the kernel has transparent huge pages turned off (never)');
+  if (mode === 'always')
+    return { state: 'on', why: 'the kernel gives them to every process (always)' };
+  return { state: 'restart', tunables: tunables ? `${tunables}:${TUNABLE}=1` : `${TUNABLE}=1` };
+}
+
+/**
+ * Starts this very command again with huge pages where the kernel gives them on request; returns
+ * what this process has (and only returns when it does not start again).
+ */
+function withHugePages(addon) {
+  const env = process.env;
+  const glibc = Boolean(addon && typeof addon.exec === 'function' && addon.buildInfo().glibc);
+  const plan = hugePagePlan(env, { platform: process.platform, glibc, mode: kernelMode() });
+  if (plan.state !== 'restart') return plan;
+  const vars = Object.entries({ ...env, GLIBC_TUNABLES: plan.tunables }).map(
+    ([k, v]) => `${k}=${v}`,
+  );
+  const argv = [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
+  const errno = addon.exec(process.execPath, argv, vars);
+  return { state: 'off', why: `could not start again with ${TUNABLE}=1 (errno ${errno})` };
+}
+
+module.exports = { hugePagePlan, kernelMode, withHugePages };
