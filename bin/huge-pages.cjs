@@ -1,10 +1,11 @@
 'use strict';
 // Transparent huge pages for glibc's malloc: libvips and the source bytes of each image take tens
 // of MiB of fresh memory, mapped 4 KiB at a time unless the kernel is asked for 2 MiB pages. A
-// page fault costs a few microseconds in a virtual machine, tens on some, so that on a 2-core VM
-// a quarter of imgproc's CPU went to them (npm run bench -- --overhead). glibc asks for huge pages
-// only when GLIBC_TUNABLES says so at start, so bin/imgproc.cjs starts again with it set:
-// the same process (execve), the same arguments, one more Node start-up (some 40 ms).
+// page fault costs about a microsecond on bare metal and far more in some virtual machines: on a
+// 2-core VM, 12 photos made some 58,000 of them and took 13-19% more CPU than with huge pages
+// (npm run bench -- --overhead). glibc asks for huge pages only when GLIBC_TUNABLES says so at
+// start, so bin/imgproc.cjs starts again with it set: the same process (execve), the same
+// arguments, one more Node start-up (some 40 ms).
 const TUNABLE = 'glibc.malloc.hugetlb';
 const MODE_FILE = '/sys/kernel/mm/transparent_hugepage/enabled';
 
@@ -19,9 +20,9 @@ function kernelMode(read = require('node:fs').readFileSync) {
 
 /**
  * Whether this process has huge pages ('on'/'off', and why), or `restart` with the GLIBC_TUNABLES
- * that would give them. `glibc`: whether this process runs on glibc (the addon was built for it).
+ * that would give them. `cannotRestart`: why this process could not start again, if it could not.
  */
-function hugePagePlan(env, { platform, glibc, mode }) {
+function hugePagePlan(env, { platform, cannotRestart, mode }) {
   const off = (why) => ({ state: 'off', why });
   if (platform !== 'linux') return off('not Linux');
   const setting = env.IMGPROC_HUGE_PAGES;
@@ -33,7 +34,7 @@ function hugePagePlan(env, { platform, glibc, mode }) {
       state: own[1] === '0' ? 'off' : 'on',
       why: `GLIBC_TUNABLES ${own[0].replace(/^:/, '')}`,
     };
-  if (!glibc) return off('not glibc, or no native addon to start again with');
+  if (cannotRestart) return off(cannotRestart);
   if (mode === undefined) return off(`the kernel has no transparent huge pages (${MODE_FILE})`);
   if (mode === 'never') return off('the kernel has transparent huge pages turned off (never)');
   if (mode === 'always')
@@ -47,8 +48,14 @@ function hugePagePlan(env, { platform, glibc, mode }) {
  */
 function withHugePages(addon) {
   const env = process.env;
-  const glibc = Boolean(addon && typeof addon.exec === 'function' && addon.buildInfo().glibc);
-  const plan = hugePagePlan(env, { platform: process.platform, glibc, mode: kernelMode() });
+  const cannotRestart = !addon
+    ? 'no native addon to start again with'
+    : typeof addon.exec !== 'function'
+      ? 'the native addon predates it (npm run build:native)'
+      : addon.buildInfo().glibc
+        ? undefined
+        : 'not glibc';
+  const plan = hugePagePlan(env, { platform: process.platform, cannotRestart, mode: kernelMode() });
   if (plan.state !== 'restart') return plan;
   const vars = Object.entries({ ...env, GLIBC_TUNABLES: plan.tunables }).map(
     ([k, v]) => `${k}=${v}`,

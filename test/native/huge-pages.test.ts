@@ -8,12 +8,15 @@ const require = createRequire(import.meta.url);
 const { hugePagePlan, kernelMode } = require('../../bin/huge-pages.cjs') as {
   hugePagePlan(
     env: Record<string, string | undefined>,
-    host: { platform: string; glibc: boolean; mode: string | undefined },
+    host: { platform: string; cannotRestart?: string; mode: string | undefined },
   ): { state: 'on' | 'off' | 'restart'; why?: string; tunables?: string };
   kernelMode(): string | undefined;
 };
 
-const linux = { platform: 'linux', glibc: true, mode: 'madvise' };
+const linux: { platform: string; cannotRestart?: string; mode: string | undefined } = {
+  platform: 'linux',
+  mode: 'madvise',
+};
 const ADDON = require.resolve('../../native/build/Release/imgproc_native.node');
 
 describe('huge pages: when the bin starts again with them', () => {
@@ -52,7 +55,7 @@ describe('huge pages: when the bin starts again with them', () => {
         'off',
         'the kernel has no transparent huge pages (/sys/kernel/mm/transparent_hugepage/enabled)',
       ],
-      [{}, { glibc: false }, 'off', 'not glibc, or no native addon to start again with'],
+      [{}, { cannotRestart: 'not glibc' }, 'off', 'not glibc'],
       [{}, { platform: 'darwin' }, 'off', 'not Linux'],
     ];
     for (const [env, host, state, why] of cases) {
@@ -114,13 +117,24 @@ describe('imgproc doctor', () => {
         ? { state: 'off', why: 'IMGPROC_HUGE_PAGES=0' }
         : { state: 'off', why: 'not Linux' },
     );
+    if (process.platform === 'linux' && mode === 'madvise') {
+      const noAddon = await runCli(['doctor', '--json'], { env: { IMGPROC_NATIVE: '0' } });
+      expect(JSON.parse(noAddon.stdout).hugePages).toEqual({
+        state: 'off',
+        why: 'no native addon to start again with',
+      });
+    }
   });
 
   test('a user’s own tunables survive the restart', async () => {
     const env = { GLIBC_TUNABLES: 'glibc.malloc.arena_max=3' };
     const r = await runCli(['doctor', '--json'], { env });
     const report = JSON.parse(r.stdout);
-    const plan = hugePagePlan(env, { platform: process.platform, glibc, mode });
+    const plan = hugePagePlan(env, {
+      platform: process.platform,
+      cannotRestart: glibc ? undefined : 'not glibc',
+      mode,
+    });
     // Where it started again, the tunable was added to the user's own.
     expect(report.hugePages).toEqual(
       plan.state === 'restart'
