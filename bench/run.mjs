@@ -81,6 +81,7 @@ if (flags['encoder-table']) {
 }
 
 const BIN = path.join(REPO_ROOT, 'bin/imgproc.cjs');
+const COMMAND = path.join(REPO_ROOT, 'bin/imgproc');
 const NODE = process.execPath;
 const script = (name) => path.join(REPO_ROOT, 'bench', name);
 
@@ -155,9 +156,9 @@ function contenders(settingsJson, backend, imgprocArgs) {
     env,
     label: [label, ...imgprocArgs].join(' '),
     outputs,
-    command: NODE,
+    // The `imgproc` command as users run it (bin/imgproc, which sets huge pages before Node starts).
+    command: COMMAND,
     args: (dir, out) => [
-      BIN,
       dir,
       '--out',
       out,
@@ -254,6 +255,8 @@ function cleanEnv() {
     if (k.startsWith('IMGPROC_') || k === 'UV_THREADPOOL_SIZE' || k.startsWith('VIPS_'))
       delete env[k];
   }
+  // bin/imgproc starts the `node` on PATH: this one.
+  env.PATH = [path.dirname(NODE), env.PATH].filter(Boolean).join(path.delimiter);
   return env;
 }
 

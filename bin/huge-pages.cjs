@@ -4,8 +4,9 @@
 // page fault costs about a microsecond on bare metal and far more in some virtual machines: on a
 // 2-core VM, 12 photos made some 58,000 of them and took 13-19% more CPU than with huge pages
 // (npm run bench -- --overhead). glibc asks for huge pages only when GLIBC_TUNABLES says so at
-// start, so bin/imgproc.cjs starts again with it set: the same process (execve), the same
-// arguments, one more Node start-up (some 40 ms).
+// start. The `imgproc` command (bin/imgproc, a shell script) sets it before Node starts; where
+// Node was started on bin/imgproc.cjs directly, the bin starts again with it set: the same process
+// (execve), the same arguments, at the cost of a second Node start-up (120-150 ms of CPU there).
 const TUNABLE = 'glibc.malloc.hugetlb';
 const MODE_FILE = '/sys/kernel/mm/transparent_hugepage/enabled';
 
