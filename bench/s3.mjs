@@ -22,7 +22,8 @@ import { resolveCorpus, selectFiles, stageFiles } from './lib/corpus.mjs';
 import { measure } from './lib/measure.mjs';
 import { parseArgs, REPO_ROOT } from './lib/settings.mjs';
 
-const BIN = path.join(REPO_ROOT, 'bin/imgproc.cjs');
+// The `imgproc` command as users run it (it starts the `node` on PATH: this one, see imgprocEnv).
+const COMMAND = path.join(REPO_ROOT, 'bin/imgproc');
 // The same server the tests start: s3rver over a folder, every request reported on stdout.
 const SERVER = path.join(REPO_ROOT, 'test/storage/s3rver-process.mjs');
 const KEY = 'S3RVER';
@@ -84,6 +85,7 @@ export function imgprocEnv(endpoint, dir) {
     if (k.startsWith('IMGPROC_') || k.startsWith('AWS_')) delete env[k];
   return {
     ...env,
+    PATH: [path.dirname(process.execPath), env.PATH].filter(Boolean).join(path.delimiter),
     AWS_ACCESS_KEY_ID: KEY,
     AWS_SECRET_ACCESS_KEY: KEY,
     AWS_REGION: 'us-east-1',
@@ -132,7 +134,7 @@ function tally(requests, bucket, images) {
 async function runImgproc(args, env, server) {
   const before = server.requests.length;
   const serverCpu = cpuOf(server.pid);
-  const m = await measure(process.execPath, [BIN, ...args, '--cpu', '--no-progress'], {
+  const m = await measure(COMMAND, [...args, '--cpu', '--no-progress'], {
     env,
     cwd: REPO_ROOT,
     timeoutS: 900,
