@@ -1,16 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { afterAll, describe, expect, test } from 'vitest';
+
+const { kernelMode } = createRequire(import.meta.url)('../../bin/huge-pages.cjs') as {
+  kernelMode(): string | undefined;
+};
 
 // bin/imgproc, the command npm links: sets huge pages for glibc's malloc, then starts
 // bin/imgproc.cjs with the `node` on PATH.
@@ -18,16 +15,6 @@ const COMMAND = resolve('bin/imgproc');
 const work = mkdtempSync(join(tmpdir(), 'imgproc-bin-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** The kernel's THP mode, as the command reads it. */
-function kernelMode(): string | undefined {
-  try {
-    return /\[(\w+)\]/.exec(
-      readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'),
-    )?.[1];
-  } catch {
-    return undefined;
-  }
-}
 const asks = kernelMode() === 'madvise';
 
 /** A `node` that prints what it was started with instead of running it. */
