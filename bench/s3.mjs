@@ -2,16 +2,19 @@
 // Object storage: the corpus through `imgproc s3://… --out s3://…` against the same files from and
 // to a local folder, on a private S3-compatible server (s3rver) on this machine.
 //
-//   npm run bench -- --s3 [--corpus DIR] [--limit N] [--runs 3] [--count 1000] [--imgproc-args "…"]
+//   npm run bench -- --s3 [--corpus DIR] [--limit N] [--runs 3] [--count 1000] [--server-apart]
+//                        [--imgproc-args "…"]
 //   node bench/s3.mjs …
 //
-// 1. Corpus: local → local and s3:// → s3:// runs interleaved (`--runs`, default 3), every output,
-//    each run into an empty folder or prefix. images/s from the best and the median wall time, imgproc's CPU and peak RSS (the
-//    server is another process: its CPU is reported apart), requests per image. Target: the S3
-//    run takes at most 15% longer.
+// 1. Corpus: local → local and s3:// → s3:// runs in `--runs` rounds (default 3) whose order
+//    alternates, every output, each run into an empty folder or prefix. images/s from the best and
+//    the median wall time, imgproc's CPU and peak RSS (the server is another process: its CPU is
+//    reported apart), requests per image. Target: the S3 run takes at most 15% longer.
+//    `--server-apart` repeats the comparison with the server alone on the last CPU and imgproc on
+//    the others (taskset), as a server on another machine would be.
 // 2. Re-run: `--count` small images (64 px PNGs) in a bucket, processed once, then run again over
 //    the unchanged bucket: wall time, and GETs of sources counted at the server (target: 0).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -131,10 +134,10 @@ function tally(requests, bucket, images) {
   return Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, +(v / images).toFixed(2)]));
 }
 
-async function runImgproc(args, env, server) {
+async function runImgproc(args, env, server, wrap = (a) => [COMMAND, a]) {
   const before = server.requests.length;
   const serverCpu = cpuOf(server.pid);
-  const m = await measure(COMMAND, [...args, '--cpu', '--no-progress'], {
+  const m = await measure(...wrap([...args, '--cpu', '--no-progress']), {
     env,
     cwd: REPO_ROOT,
     timeoutS: 900,
@@ -182,55 +185,37 @@ export async function main(flags) {
     );
 
     // Each run writes into an empty folder or prefix: the same work for both.
+    let outputs = 0;
     const modes = {
-      local: (run) => {
-        const out = path.join(work, `out-local-${run}`);
+      local: () => {
+        const out = path.join(work, `out-local-${outputs++}`);
         mkdirSync(out);
         return [input, '--out', out, '--quiet', ...extra];
       },
-      s3: (run) => ['s3://bench/corpus/', '--out', `s3://bench/out-${run}`, '--quiet', ...extra],
+      s3: () => ['s3://bench/corpus/', '--out', `s3://bench/out-${outputs++}`, '--quiet', ...extra],
     };
-    const samples = { local: [], s3: [] };
-    // Interleaved, so that a slow minute on a shared machine hits both alike.
-    for (let run = 0; run < runs; run++) {
-      for (const [mode, args] of Object.entries(modes)) {
-        const m = await runImgproc(args(run), env, server);
-        samples[mode].push(m);
-        console.error(
-          `bench s3: run ${run + 1}/${runs} ${mode}: ${fmt(m.wallS)} s wall, ${fmt(m.cpuS)} s CPU, ` +
-            `${fmt(m.peakRssKiB / 1024, 0)} MiB peak, server ${fmt(m.serverCpuS)} s CPU`,
-        );
+    results.corpus = await compare('shared', modes, { env, server, runs, images: files.length });
+    if (flags['server-apart']) {
+      const apart = serverApart(server.pid);
+      if (apart) {
+        try {
+          results.corpusApart = {
+            ...(await compare('apart', modes, {
+              env,
+              server,
+              runs,
+              images: files.length,
+              ...apart,
+            })),
+            cpus: apart.cpus,
+            serverCpu: apart.serverCpu,
+          };
+        } finally {
+          apart.restore();
+        }
       }
     }
-    const row = (mode) => {
-      const xs = samples[mode];
-      const best = Math.min(...xs.map((m) => m.wallS));
-      const med = median(xs.map((m) => m.wallS));
-      return {
-        wallS: xs.map((m) => +m.wallS.toFixed(2)),
-        bestWallS: best,
-        medianWallS: med,
-        imagesPerSBest: files.length / best,
-        imagesPerSMedian: files.length / med,
-        cpuSPerImage: median(xs.map((m) => m.cpuS)) / files.length,
-        serverCpuSPerImage: median(xs.map((m) => m.serverCpuS)) / files.length,
-        peakRssMiB: Math.max(...xs.map((m) => m.peakRssKiB)) / 1024,
-        requestsPerImage: mode === 's3' ? tally(xs.at(-1).requests, 'bench', files.length) : {},
-      };
-    };
-    const local = row('local');
-    const remote = row('s3');
-    results.corpus = {
-      images: files.length,
-      sourceMiB: +(sourceBytes / 2 ** 20).toFixed(1),
-      runs,
-      local,
-      s3: remote,
-      overheadBest: remote.bestWallS / local.bestWallS - 1,
-      overheadMedian: remote.medianWallS / local.medianWallS - 1,
-      // Each S3 run against the local run just before it: slow minutes of the machine cancel out.
-      overheadPaired: median(samples.s3.map((m, i) => m.wallS / samples.local[i].wallS)) - 1,
-    };
+    results.corpus.sourceMiB = +(sourceBytes / 2 ** 20).toFixed(1);
 
     // Re-run over an unchanged bucket of `count` small images.
     if (count > 0) results.rerun = await rerun(server, env, count, extra);
@@ -241,6 +226,81 @@ export async function main(flags) {
   }
   results.loadAfter = os.loadavg()[0];
   report(results);
+}
+
+/**
+ * With `--server-apart`: the server on the last CPU and imgproc (both runs) on the others, as a
+ * server on another machine would be; undefined (with a line saying why) where that cannot be.
+ */
+function serverApart(serverPid) {
+  const cores = os.availableParallelism();
+  if (cores < 2) {
+    console.error('bench s3: --server-apart needs at least 2 CPUs; skipped');
+    return undefined;
+  }
+  const cpus = `0-${cores - 2}`;
+  const pin = (list) =>
+    execFileSync('taskset', ['-a', '-p', '-c', list, String(serverPid)], { stdio: 'ignore' });
+  try {
+    pin(String(cores - 1));
+  } catch {
+    console.error('bench s3: --server-apart needs taskset (util-linux); skipped');
+    return undefined;
+  }
+  return {
+    cpus,
+    serverCpu: String(cores - 1),
+    wrap: (args) => ['taskset', ['-c', cpus, COMMAND, ...args]],
+    restore: () => pin(`0-${cores - 1}`),
+  };
+}
+
+/**
+ * Local and S3 runs of the corpus, `runs` of each, interleaved in rounds whose order alternates
+ * (local first, then S3 first), so that a machine that slows down or speeds up meanwhile weighs
+ * on both alike; each S3 run is paired with the local run of its round.
+ */
+async function compare(label, modes, { env, server, runs, images, wrap }) {
+  const samples = { local: [], s3: [] };
+  for (let round = 0; round < runs; round++) {
+    const order = round % 2 === 0 ? ['local', 's3'] : ['s3', 'local'];
+    for (const mode of order) {
+      const m = await runImgproc(modes[mode](), env, server, wrap);
+      samples[mode].push(m);
+      console.error(
+        `bench s3 (${label}): round ${round + 1}/${runs} ${mode}: ${fmt(m.wallS)} s wall, ` +
+          `${fmt(m.cpuS)} s CPU, ${fmt(m.peakRssKiB / 1024, 0)} MiB peak, server ${fmt(m.serverCpuS)} s CPU`,
+      );
+    }
+  }
+  const row = (mode) => {
+    const xs = samples[mode];
+    const best = Math.min(...xs.map((m) => m.wallS));
+    const med = median(xs.map((m) => m.wallS));
+    return {
+      wallS: xs.map((m) => +m.wallS.toFixed(2)),
+      bestWallS: best,
+      medianWallS: med,
+      imagesPerSBest: images / best,
+      imagesPerSMedian: images / med,
+      cpuSPerImage: median(xs.map((m) => m.cpuS)) / images,
+      serverCpuSPerImage: median(xs.map((m) => m.serverCpuS)) / images,
+      peakRssMiB: Math.max(...xs.map((m) => m.peakRssKiB)) / 1024,
+      requestsPerImage: mode === 's3' ? tally(xs.at(-1).requests, 'bench', images) : {},
+    };
+  };
+  const local = row('local');
+  const remote = row('s3');
+  return {
+    images,
+    runs,
+    local,
+    s3: remote,
+    overheadBest: remote.bestWallS / local.bestWallS - 1,
+    overheadMedian: remote.medianWallS / local.medianWallS - 1,
+    // Each S3 run against the local run of its round: slow minutes of the machine cancel out.
+    overheadPaired: median(samples.s3.map((m, i) => m.wallS / samples.local[i].wallS)) - 1,
+  };
 }
 
 /** `count` 64 px PNGs processed once, then again over the unchanged bucket. */
@@ -270,14 +330,9 @@ async function rerun(server, env, count, extra) {
   };
 }
 
-function report(r) {
-  const c = r.corpus;
+/** The table and the overhead lines of one comparison. */
+function comparisonLines(c) {
   const lines = [
-    `## imgproc from and to S3 (s3rver on this machine) against local files`,
-    '',
-    `${c.images} images, ${c.sourceMiB} MiB; ${r.cores} cores (${r.cpu}), Node ${r.node}; ` +
-      `${c.runs} interleaved runs of each; load average (1 min) before ${fmt(r.loadBefore)}, after ${fmt(r.loadAfter)}.`,
-    '',
     '| run | best wall s | images/s (best) | median wall s | images/s (median) | imgproc CPU s/image | server CPU s/image | peak RSS MiB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
@@ -295,12 +350,36 @@ function report(r) {
     '',
     `Wall s of each run, in order: local ${c.local.wallS.join(', ')}; s3 ${c.s3.wallS.join(', ')}.`,
     `S3 overhead: ${fmt(c.overheadBest * 100, 1)}% (best wall), ${fmt(c.overheadMedian * 100, 1)}% (median wall), ` +
-      `${fmt(c.overheadPaired * 100, 1)}% (median of each S3 run over the local run before it); ` +
+      `${fmt(c.overheadPaired * 100, 1)}% (median of each S3 run over the local run of its round); ` +
       `target ≤ ${TARGET_OVERHEAD * 100}%: ${met(c.overheadBest)} (best), ${met(c.overheadMedian)} (median), ${met(c.overheadPaired)} (paired). ` +
       `CPU: imgproc ${fmt((c.s3.cpuSPerImage / c.local.cpuSPerImage - 1) * 100, 1)}% more, ` +
       `${fmt(((c.s3.cpuSPerImage + c.s3.serverCpuSPerImage) / c.local.cpuSPerImage - 1) * 100, 1)}% with the server's.`,
     `Requests per image (last S3 run): ${JSON.stringify(c.s3.requestsPerImage)}.`,
   );
+  return lines;
+}
+
+function report(r) {
+  const c = r.corpus;
+  const lines = [
+    `## imgproc from and to S3 (s3rver on this machine) against local files`,
+    '',
+    `${c.images} images, ${c.sourceMiB} MiB; ${r.cores} cores (${r.cpu}), Node ${r.node}; ` +
+      `${c.runs} rounds of one run each, in alternating order; load average (1 min) before ${fmt(r.loadBefore)}, after ${fmt(r.loadAfter)}.`,
+    '',
+    'The server shares the cores with imgproc:',
+    '',
+    ...comparisonLines(c),
+  ];
+  if (r.corpusApart) {
+    lines.push(
+      '',
+      `The server on CPU ${r.corpusApart.serverCpu} alone and imgproc (both runs) on CPUs ${r.corpusApart.cpus}, ` +
+        'as a server on another machine would be (`--server-apart`):',
+      '',
+      ...comparisonLines(r.corpusApart),
+    );
+  }
   if (r.rerun) {
     const x = r.rerun;
     lines.push(
