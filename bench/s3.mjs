@@ -233,25 +233,34 @@ export async function main(flags) {
  * server on another machine would be; undefined (with a line saying why) where that cannot be.
  */
 function serverApart(serverPid) {
-  const cores = os.availableParallelism();
-  if (cores < 2) {
+  // The CPUs this process may run on (a container's cpuset need not start at 0).
+  const allowed = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'latin1'));
+  const cpus = (allowed?.[1] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .flatMap((part) => {
+      const [from, to = from] = part.split('-').map(Number);
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    });
+  if (cpus.length < 2) {
     console.error('bench s3: --server-apart needs at least 2 CPUs; skipped');
     return undefined;
   }
-  const cpus = `0-${cores - 2}`;
+  const serverCpu = String(cpus.at(-1));
+  const imgprocCpus = cpus.slice(0, -1).join(',');
   const pin = (list) =>
     execFileSync('taskset', ['-a', '-p', '-c', list, String(serverPid)], { stdio: 'ignore' });
   try {
-    pin(String(cores - 1));
-  } catch {
-    console.error('bench s3: --server-apart needs taskset (util-linux); skipped');
+    pin(serverCpu);
+  } catch (err) {
+    console.error(`bench s3: --server-apart: taskset (util-linux) failed: ${err.message}; skipped`);
     return undefined;
   }
   return {
-    cpus,
-    serverCpu: String(cores - 1),
-    wrap: (args) => ['taskset', ['-c', cpus, COMMAND, ...args]],
-    restore: () => pin(`0-${cores - 1}`),
+    cpus: imgprocCpus,
+    serverCpu,
+    wrap: (args) => ['taskset', ['-c', imgprocCpus, COMMAND, ...args]],
+    restore: () => pin(cpus.join(',')),
   };
 }
 
