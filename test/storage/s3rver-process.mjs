@@ -13,6 +13,48 @@ const S3Object = createRequire(import.meta.url)('s3rver/lib/models/object.js');
 const [port, directory] = process.argv.slice(2);
 const server = new S3rver({ port: Number(port), address: '127.0.0.1', silent: true, directory });
 
+// s3rver logs every request through koa-logger even when silent (formatted, then dropped), and
+// reads each bucket's CORS and website configuration from disk on every request. Neither is what
+// an S3 server spends its time on: the logger is left out, and bucket configurations are kept in
+// memory, forgotten whenever one is put or deleted or the bucket is made or removed.
+server.middleware = server.middleware.filter((fn) => fn.name !== 'logger');
+const bucketConfigs = new Map();
+const getSubresource = server.store.getSubresource.bind(server.store);
+server.store.getSubresource = (bucket, key, type) => {
+  if (key !== undefined) return getSubresource(bucket, key, type);
+  const id = `${bucket}/${type}`;
+  let config = bucketConfigs.get(id);
+  if (!config) {
+    config = getSubresource(bucket, key, type);
+    bucketConfigs.set(id, config);
+    config.catch(() => bucketConfigs.delete(id));
+  }
+  return config;
+};
+// Every request asks whether its bucket is there (a stat); a bucket seen is remembered until it is
+// removed through the API.
+const buckets = new Map();
+const getBucket = server.store.getBucket.bind(server.store);
+server.store.getBucket = async (bucket) => {
+  const known = buckets.get(bucket);
+  if (known) return known;
+  const found = await getBucket(bucket);
+  if (found) buckets.set(bucket, found);
+  return found;
+};
+for (const change of ['putSubresource', 'deleteSubresource', 'putBucket', 'deleteBucket']) {
+  const apply = server.store[change].bind(server.store);
+  server.store[change] = async (bucket, ...rest) => {
+    try {
+      return await apply(bucket, ...rest);
+    } finally {
+      buckets.delete(bucket);
+      for (const id of bucketConfigs.keys())
+        if (id.startsWith(`${bucket}/`)) bucketConfigs.delete(id);
+    }
+  };
+}
+
 // S3 stores a PUT whole or not at all; s3rver streams the body into place and keeps the part it
 // got of an aborted upload (without its metadata). The body is taken whole before it is stored.
 // A PUT received whole is stored whole, even when the server is told to stop meanwhile.
