@@ -52,6 +52,8 @@ function inTerminal(
 }
 
 let dir: string;
+/** A low-quality copy at full size and WebP's highest effort: seconds for one 3000 px image of noise. */
+const SLOW = ['--effort', '6', '--lq-scale', '1', '--lq-max-width', '3000'];
 
 beforeAll(async () => {
   dir = await makeTempDir();
@@ -60,7 +62,8 @@ beforeAll(async () => {
     await copyFile(join(PHOTOS, f), join(dir, 'mixed', f));
   }
   await copyFile(join(BAD, 'bomb.png'), join(dir, 'mixed', 'bomb.png'));
-  // Slow enough (about a second on one thread) that a second Ctrl-C lands while it is in flight.
+  // Noise, which the Ctrl-C test encodes whole at WebP's highest effort (SLOW): seconds an image
+  // on a fast machine, so that a second Ctrl-C always lands while the first image is in flight.
   await mkdir(join(dir, 'slow'));
   const side = 3000;
   const noise = randomBytes(side * side * 3);
@@ -87,7 +90,7 @@ describe('in a real terminal', () => {
 
   it('a second Ctrl-C stops at once: one line, the bar closed, the cursor back, no lock left', async () => {
     const out = join(dir, 'o2');
-    const r = await inTerminal(['slow', '--out', out, '--cpu', '-j', '1'], dir, {
+    const r = await inTerminal(['slow', '--out', out, '--cpu', '-j', '1', ...SLOW], dir, {
       keys: [
         { after: '0/2 | rate: not known yet', type: '\x03' },
         { after: 'SIGINT: finishing the images in flight', type: '\x03' },
