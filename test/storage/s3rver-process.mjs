@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import S3rver from 's3rver';
+import { syncFileStore } from './s3rver-sync-store.mjs';
 
 const S3Object = createRequire(import.meta.url)('s3rver/lib/models/object.js');
 
@@ -55,9 +56,13 @@ for (const change of ['putSubresource', 'deleteSubresource', 'putBucket', 'delet
   };
 }
 
+// File operations without the thread pool (s3rver-sync-store.mjs).
+syncFileStore(server.store);
+
 // S3 stores a PUT whole or not at all; s3rver streams the body into place and keeps the part it
-// got of an aborted upload (without its metadata). The body is taken whole before it is stored.
-// A PUT received whole is stored whole, even when the server is told to stop meanwhile.
+// got of an aborted upload (without its metadata). The body is taken whole before it is stored
+// (which syncFileStore requires). A PUT received whole is stored whole, even when the server is
+// told to stop meanwhile.
 const putObject = server.store.putObject.bind(server.store);
 const storing = new Set();
 server.store.putObject = async (object) => {
