@@ -6,10 +6,13 @@
 //                        [--imgproc-args "…"]
 //   node bench/s3.mjs …
 //
+// The server keeps its objects in memory (/dev/shm) where there is one: see serverStore.
 // 1. Corpus: local → local and s3:// → s3:// runs in `--runs` rounds (default 3) whose order
 //    alternates, every output, each run into an empty folder or prefix. images/s from the best and
 //    the median wall time, imgproc's CPU and peak RSS (the server is another process: its CPU is
-//    reported apart), requests per image. Target: the S3 run takes at most 15% longer.
+//    reported apart), requests per image. Target: the S3 run takes at most 15% longer, judged on
+//    the paired figure (each S3 run against the local run of its round), which a machine that
+//    slows down or speeds up between rounds moves least.
 //    `--server-apart` repeats the comparison with the server alone on the last CPU and imgproc on
 //    the others (taskset), as a server on another machine would be.
 // 2. Re-run: `--count` small images (64 px PNGs) in a bucket, processed once, then run again over
@@ -160,7 +163,8 @@ export async function main(flags) {
   const corpus = resolveCorpus(flags.corpus);
   const files = selectFiles(corpus, flags.limit ? Number(flags.limit) : 0);
   const work = mkdtempSync(path.join(os.tmpdir(), 'imgproc-bench-s3-'));
-  const server = await startServer(path.join(work, 'server'));
+  const store = serverStore();
+  const server = await startServer(store ?? path.join(work, 'server'));
   const env = imgprocEnv(server.endpoint, work);
   const s3 = await client(server.endpoint);
   const results = {
@@ -180,8 +184,10 @@ export async function main(flags) {
       sourceBytes += body.length;
       await s3.put('bench', `corpus/${path.basename(f)}`, body);
     }
+    results.serverStore = store ? 'memory (/dev/shm)' : 'disk (the temporary folder)';
     console.error(
-      `bench s3: ${files.length} images, ${fmt(sourceBytes / 2 ** 20, 1)} MiB, server ${server.endpoint}`,
+      `bench s3: ${files.length} images, ${fmt(sourceBytes / 2 ** 20, 1)} MiB, server ${server.endpoint}, ` +
+        `objects in ${results.serverStore}`,
     );
 
     // Each run writes into an empty folder or prefix: the same work for both.
@@ -223,9 +229,25 @@ export async function main(flags) {
     server.stop();
     s3.destroy();
     rmSync(work, { recursive: true, force: true });
+    if (store) rmSync(store, { recursive: true, force: true });
   }
   results.loadAfter = os.loadavg()[0];
   report(results);
+}
+
+/**
+ * A folder in memory (/dev/shm) for the server's objects, or undefined where there is none. A
+ * remote store's disks are not this machine's; s3rver writes three files for every object (the
+ * bytes, an MD5 and the metadata) where a local run writes one, and on a file system that must
+ * look past recently deleted inodes for each new one (ext4 without a journal), each costs more the
+ * more files were deleted shortly before: on disk, the server's CPU for the same run varied twofold.
+ */
+function serverStore() {
+  try {
+    return mkdtempSync('/dev/shm/imgproc-bench-s3rver-');
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -358,9 +380,10 @@ function comparisonLines(c) {
   lines.push(
     '',
     `Wall s of each run, in order: local ${c.local.wallS.join(', ')}; s3 ${c.s3.wallS.join(', ')}.`,
-    `S3 overhead: ${fmt(c.overheadBest * 100, 1)}% (best wall), ${fmt(c.overheadMedian * 100, 1)}% (median wall), ` +
-      `${fmt(c.overheadPaired * 100, 1)}% (median of each S3 run over the local run of its round); ` +
-      `target ≤ ${TARGET_OVERHEAD * 100}%: ${met(c.overheadBest)} (best), ${met(c.overheadMedian)} (median), ${met(c.overheadPaired)} (paired). ` +
+    `S3 overhead: ${fmt(c.overheadPaired * 100, 1)}% (paired: the median of each S3 run over the local run of its round); ` +
+      `target ≤ ${TARGET_OVERHEAD * 100}%: ${met(c.overheadPaired)}. ` +
+      `Unpaired, which the machine's drift between rounds moves: ${fmt(c.overheadBest * 100, 1)}% (best wall), ` +
+      `${fmt(c.overheadMedian * 100, 1)}% (median wall). ` +
       `CPU: imgproc ${fmt((c.s3.cpuSPerImage / c.local.cpuSPerImage - 1) * 100, 1)}% more, ` +
       `${fmt(((c.s3.cpuSPerImage + c.s3.serverCpuSPerImage) / c.local.cpuSPerImage - 1) * 100, 1)}% with the server's.`,
     `Requests per image (last S3 run): ${JSON.stringify(c.s3.requestsPerImage)}.`,
@@ -374,6 +397,7 @@ function report(r) {
     `## imgproc from and to S3 (s3rver on this machine) against local files`,
     '',
     `${c.images} images, ${c.sourceMiB} MiB; ${r.cores} cores (${r.cpu}), Node ${r.node}; ` +
+      `the server's objects in ${r.serverStore}; ` +
       `${c.runs} rounds of one run each, in alternating order; load average (1 min) before ${fmt(r.loadBefore)}, after ${fmt(r.loadAfter)}.`,
     '',
     'The server shares the cores with imgproc:',
